@@ -1,0 +1,88 @@
+"""Composition root: ``build(config)`` wires the engine, clock, links and transports.
+
+The CLI, the scheduler, the web app and the tests all call ``build``; nothing is created at
+import time, and nothing below this module reads the environment or the clock by itself.
+"""
+
+from __future__ import annotations
+
+import secrets as pysecrets
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from digest.clock import Clock, system_clock
+from digest.config import Config, Secrets, load_secrets
+from digest.store.db import make_engine
+from digest.store.schema import SettingRow
+from digest.tokens import LinkBuilder, TokenSigner
+
+if TYPE_CHECKING:
+    from digest.send.transport import Transport
+
+SECRET_SETTING = "token_secret_key"
+
+
+@dataclass
+class App:
+    """The wired application: everything a use case needs, built once per process."""
+
+    config: Config
+    secrets: Secrets
+    engine: Engine
+    clock: Clock = system_clock
+    _transport_override: Transport | None = field(default=None, repr=False)
+
+    @cached_property
+    def links(self) -> LinkBuilder:
+        """Public URL builder with the signing key (env DIGEST_SECRET_KEY, else stored)."""
+        key = self.secrets.secret_key or self._stored_secret_key()
+        max_age = self.config.web.token_max_age_days * 86400
+        return LinkBuilder(self.config.publication.base_url, TokenSigner(key, max_age))
+
+    def transport(self) -> Transport:
+        """The configured transport (or the one a test injected)."""
+        if self._transport_override is not None:
+            return self._transport_override
+        from digest.send.factory import make_transport
+
+        return make_transport(self.config, self.secrets)
+
+    def _stored_secret_key(self) -> str:
+        """The signing key kept in the database, generated on first use."""
+        with self.engine.begin() as conn:
+            value = conn.execute(
+                select(SettingRow.value).where(SettingRow.key == SECRET_SETTING)
+            ).scalar_one_or_none()
+            if value:
+                return value
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            conn.execute(
+                insert(SettingRow)
+                .values(key=SECRET_SETTING, value=pysecrets.token_urlsafe(48))
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            return conn.execute(
+                select(SettingRow.value).where(SettingRow.key == SECRET_SETTING)
+            ).scalar_one()
+
+
+def build(
+    config: Config,
+    secrets: Secrets | None = None,
+    *,
+    clock: Clock = system_clock,
+    transport: Transport | None = None,
+) -> App:
+    """Wire the application for ``config``; secrets default to the environment's."""
+    return App(
+        config=config,
+        secrets=secrets if secrets is not None else load_secrets(),
+        engine=make_engine(config.database.url),
+        clock=clock,
+        _transport_override=transport,
+    )

@@ -1,0 +1,401 @@
+"""Typed configuration: the one home of every setting, its default and its validation.
+
+``load_config(path)`` reads YAML, applies environment overrides and validates; any problem
+raises ``ConfigError`` whose message names the key path (``segments[1].timezone: ...``).
+Secrets are never read from the file: they come from the environment only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+SUPPORTED_LOCALES = ("en", "he")
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "xxx", "todo", "your-key-here"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key path."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Publication(_Strict):
+    name: str = Field(min_length=1)
+    website: HttpUrl
+    postal_address: str = Field(min_length=5)
+    from_email: str
+    from_name: str = Field(min_length=1)
+    reply_to: str | None = None
+    public_url: HttpUrl
+    logo_url: HttpUrl | None = None
+    list_id: str | None = None  # List-Id header domain part; derived from public_url if absent
+
+    @field_validator("from_email", "reply_to")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
+            raise ValueError(f"not an email address: {v!r}")
+        return v
+
+    @property
+    def base_url(self) -> str:
+        return str(self.public_url).rstrip("/")
+
+
+class Database(_Strict):
+    url: str = "sqlite:///digest.db"
+
+
+class Source(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    url: str = Field(min_length=1)
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url.startswith(("http://", "https://"))
+
+
+class Topic(_Strict):
+    categories: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class Ranking(_Strict):
+    half_life_hours: float = Field(default=12.0, gt=0)
+    max_per_topic: int = Field(default=3, ge=1)
+
+
+def _check_timezone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {v!r}") from None
+    return v
+
+
+def _check_cron(v: str) -> str:
+    try:
+        CronTrigger.from_crontab(v, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"not a cron expression {v!r}: {exc}") from None
+    return v
+
+
+class Segment(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
+    title: str | None = None
+    topics: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    schedule: str = "0 7 * * *"
+    timezone: str = "UTC"
+    locale: str = "en"
+    max_articles: int = Field(default=8, ge=1, le=100)
+    lookback_hours: float = Field(default=24.0, gt=0)
+    min_articles: int = Field(default=1, ge=0)
+    audience: dict[str, list[str]] | None = None
+    local_time_delivery: bool = False
+    subject: str | None = None  # optional subject template, e.g. "{publication} — {date}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        return _check_timezone(v)
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        return _check_cron(v)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        if v not in SUPPORTED_LOCALES:
+            raise ValueError(f"unsupported locale {v!r}; supported: {', '.join(SUPPORTED_LOCALES)}")
+        return v
+
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, v: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if v is None:
+            return v
+        allowed = {"locale", "timezone", "topics"}
+        for key in v:
+            if key not in allowed and not key.startswith("attributes."):
+                raise ValueError(
+                    f"unknown audience attribute {key!r}; use locale, timezone, topics "
+                    "or attributes.<name>"
+                )
+        return v
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name.replace("-", " ").replace("_", " ").title()
+
+
+class Disclaimer(_Strict):
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    link: HttpUrl | None = None
+
+
+class CallToAction(_Strict):
+    heading: str
+    text: str
+    button: str
+    url: HttpUrl
+
+
+class EmailSettings(_Strict):
+    template_dir: str | None = None  # a publisher's own templates, searched before ours
+    html_budget_kb: float = Field(default=90, gt=10)
+    style_budget_kb: float = Field(default=16, gt=1)
+    call_to_action: CallToAction | None = None
+    unsubscribe_mailto: str | None = None  # List-Unsubscribe mailto address
+    brand_color: str = Field(default="#0b3d91", pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class OutboxSettings(_Strict):
+    path: str = "outbox"
+
+
+class SendGridSettings(_Strict):
+    host: str = "https://api.sendgrid.com"
+    timeout_seconds: float = Field(default=30, gt=0)
+    sandbox_mode: bool = False
+    batch_size: int = Field(default=1000, ge=1, le=1000)
+    max_retries: int = Field(default=5, ge=0)
+    ip_pool: str | None = None
+
+
+class SmtpSettings(_Strict):
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None  # password from env SMTP_PASSWORD
+    timeout_seconds: float = Field(default=30, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+
+
+class Transport(_Strict):
+    kind: Literal["outbox", "sendgrid", "smtp"] = "outbox"
+    rate_limit_per_second: float | None = Field(default=None, gt=0)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    outbox: OutboxSettings = OutboxSettings()
+    sendgrid: SendGridSettings = SendGridSettings()
+    smtp: SmtpSettings = SmtpSettings()
+
+
+class Ingest(_Strict):
+    timeout_seconds: float = Field(default=20, gt=0)
+    max_bytes: int = Field(default=10_000_000, gt=1000)
+    user_agent: str = "digest/0.1 (+https://github.com/digest)"
+    words_per_minute: int = Field(default=230, gt=0)
+
+
+class Scheduler(_Strict):
+    ingest_interval_minutes: int = Field(default=15, ge=1)
+    misfire_grace_minutes: int = Field(default=120, ge=0)
+    coalesce: bool = True
+
+
+class Web(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    subscribe_rate_per_minute: int = Field(default=10, ge=1)
+    consent_version: str = "2026-01"
+    token_max_age_days: int = Field(default=365, ge=1)
+
+
+class Config(_Strict):
+    publication: Publication
+    database: Database = Database()
+    sources: list[Source] = Field(default_factory=list)
+    topics: dict[str, Topic] = Field(default_factory=dict)
+    ranking: Ranking = Ranking()
+    segments: list[Segment] = Field(min_length=1)
+    disclaimers: list[Disclaimer] = Field(default_factory=list)
+    transport: Transport = Transport()
+    email: EmailSettings = EmailSettings()
+    ingest: Ingest = Ingest()
+    scheduler: Scheduler = Scheduler()
+    web: Web = Web()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        names = [s.name for s in self.segments]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"segments: duplicate segment name(s): {', '.join(dupes)}")
+        for i, seg in enumerate(self.segments):
+            for topic in seg.topics:
+                if topic not in self.topics:
+                    raise ValueError(
+                        f"segments[{i}].topics: unknown topic {topic!r} "
+                        f"(defined topics: {', '.join(sorted(self.topics)) or 'none'})"
+                    )
+        src = [s.name for s in self.sources]
+        if len(set(src)) != len(src):
+            raise ValueError("sources: source names must be unique")
+        ids = [d.id for d in self.disclaimers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("disclaimers: disclaimer ids must be unique")
+        return self
+
+    def segment(self, name: str) -> Segment:
+        """The segment called ``name``; ConfigError naming the known ones otherwise."""
+        for seg in self.segments:
+            if seg.name == name:
+                return seg
+        known = ", ".join(s.name for s in self.segments)
+        raise ConfigError(f"unknown segment {name!r}; configured segments: {known}")
+
+
+class Secrets(BaseModel):
+    """Secrets, from the environment only."""
+
+    model_config = ConfigDict(frozen=True)
+    secret_key: str | None = None  # DIGEST_SECRET_KEY: signs unsubscribe/preference tokens
+    sendgrid_api_key: str | None = None  # SENDGRID_API_KEY
+    smtp_password: str | None = None  # SMTP_PASSWORD
+    sendgrid_webhook_public_key: str | None = None  # SENDGRID_WEBHOOK_PUBLIC_KEY
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _format_validation_error(exc: ValidationError, path: str) -> str:
+    lines = [f"invalid configuration in {path}:"]
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p not in ("function-after[_cross_checks(), Config]",))
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (not a setting digest knows)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"  {_format_loc(loc)}: {msg}")
+    return "\n".join(lines)
+
+
+def resolve_config_path(explicit: str | None) -> Path:
+    """--config, else $DIGEST_CONFIG, else ./config.yaml."""
+    return Path(explicit or os.environ.get("DIGEST_CONFIG") or "config.yaml")
+
+
+def _apply_env(raw: dict[str, Any]) -> dict[str, Any]:
+    env = os.environ
+    if env.get("DATABASE_URL"):
+        raw.setdefault("database", {})
+        if not isinstance(raw["database"], dict):
+            raw["database"] = {}
+        raw["database"]["url"] = env["DATABASE_URL"]
+    if env.get("DIGEST_TRANSPORT"):
+        raw.setdefault("transport", {})
+        if isinstance(raw["transport"], dict):
+            raw["transport"]["kind"] = env["DIGEST_TRANSPORT"]
+    if env.get("SENDGRID_HOST"):
+        transport = raw.setdefault("transport", {})
+        if isinstance(transport, dict):
+            transport.setdefault("sendgrid", {})
+            if isinstance(transport["sendgrid"], dict):
+                transport["sendgrid"]["host"] = env["SENDGRID_HOST"]
+    return raw
+
+
+def parse_config(raw: Any, origin: str = "config") -> Config:
+    """Validate an already-loaded mapping (env overrides applied) into a Config."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"invalid configuration in {origin}: the top level must be a mapping")
+    try:
+        return Config.model_validate(_apply_env(raw))
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, origin)) from None
+
+
+def load_config(path: Path) -> Config:
+    """Read, override from the environment and validate the YAML config at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file not found: {path} (pass --config PATH or set DIGEST_CONFIG)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    config = parse_config(raw, str(path))
+    return _resolve_relative_paths(config, path.parent)
+
+
+def _resolve_relative_paths(config: Config, base: Path) -> Config:
+    """Make local source paths, the outbox and template_dir relative to the config file."""
+
+    def rel(p: str) -> str:
+        return p if Path(p).is_absolute() else str((base / p).resolve())
+
+    sources = [
+        s if s.is_remote else s.model_copy(update={"url": rel(s.url)}) for s in config.sources
+    ]
+    email = config.email
+    if email.template_dir:
+        email = email.model_copy(update={"template_dir": rel(email.template_dir)})
+    outbox = config.transport.outbox.model_copy(update={"path": rel(config.transport.outbox.path)})
+    transport = config.transport.model_copy(update={"outbox": outbox})
+    db = config.database
+    if db.url.startswith("sqlite:///") and not db.url.startswith("sqlite:////"):
+        file_part = db.url.removeprefix("sqlite:///")
+        if file_part and file_part != ":memory:":
+            db = db.model_copy(update={"url": "sqlite:///" + rel(file_part)})
+    return config.model_copy(
+        update={"sources": sources, "email": email, "transport": transport, "database": db}
+    )
+
+
+def load_secrets() -> Secrets:
+    """Secrets from the environment; placeholder values are refused with ConfigError."""
+    env = os.environ
+    values = {
+        "secret_key": env.get("DIGEST_SECRET_KEY"),
+        "sendgrid_api_key": env.get("SENDGRID_API_KEY"),
+        "smtp_password": env.get("SMTP_PASSWORD"),
+        "sendgrid_webhook_public_key": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+    }
+    names = {
+        "secret_key": "DIGEST_SECRET_KEY",
+        "sendgrid_api_key": "SENDGRID_API_KEY",
+        "smtp_password": "SMTP_PASSWORD",
+        "sendgrid_webhook_public_key": "SENDGRID_WEBHOOK_PUBLIC_KEY",
+    }
+    for key, value in values.items():
+        if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ConfigError(f"{names[key]} is set to a placeholder value; set the real secret")
+    key = values["secret_key"]
+    if key is not None and len(key) < 32:
+        raise ConfigError("DIGEST_SECRET_KEY must be at least 32 characters long")
+    return Secrets(**values)

@@ -1,0 +1,1 @@
+"""Persistence: tables, migrations and query-named functions over a SQLAlchemy Connection."""

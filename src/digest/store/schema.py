@@ -1,0 +1,275 @@
+"""SQLAlchemy 2 declarative models: the tables and the invariants the database enforces.
+
+Queries live in the query-named modules beside this one (``articles.py``, ``subscribers.py``,
+``editions.py``, ``deliveries.py``, ``subscriptions.py``); stages never see these classes.
+Every schema change comes with an Alembic migration in ``migrations/versions``; a test
+checks that the migrations produce exactly these tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime  # noqa: F401
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# A 64-bit id on PostgreSQL; SQLite only auto-increments a column typed plain INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uid: Mapped[str] = mapped_column(String(512), unique=True)
+    source: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_html: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(300))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    key_points: Mapped[list[str]] = mapped_column(JSON, default=list)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    read_minutes: Mapped[int] = mapped_column(Integer, default=1)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedStateRow(Base):
+    """Per-source fetch state: validators for conditional GET and the last outcome."""
+
+    __tablename__ = "feed_state"
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SubscriberRow(Base):
+    __tablename__ = "subscribers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(300), default="")
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # pending (awaiting double opt-in) | active | unsubscribed | bounced | complained
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SubscriberSegmentRow(Base):
+    """A subscriber's opt-in to one segment."""
+
+    __tablename__ = "subscriber_segments"
+    subscriber_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    segment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    __table_args__ = (Index("ix_subscriber_segments_segment", "segment", "subscriber_id"),)
+
+
+class EditionRow(Base):
+    __tablename__ = "editions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    segment: Mapped[str] = mapped_column(String(100))
+    edition_date: Mapped[date] = mapped_column(Date)
+    # draft | approved | sending | sent | skipped | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    editor_note: Mapped[str | None] = mapped_column(Text)
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_count: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_count: Mapped[int] = mapped_column(Integer, default=0)
+    open_count: Mapped[int] = mapped_column(Integer, default=0)
+    click_count: Mapped[int] = mapped_column(Integer, default=0)
+    bounce_count: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (UniqueConstraint("segment", "edition_date", name="uq_edition_segment_date"),)
+
+
+class EditionItemRow(Base):
+    """An article in an edition; editor overrides are pinned/removed flags and a position."""
+
+    __tablename__ = "edition_items"
+    edition_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    primary_topic: Mapped[str | None] = mapped_column(String(100))
+    pinned: Mapped[bool] = mapped_column(default=False)
+    removed: Mapped[bool] = mapped_column(default=False)
+
+
+class SendBatchRow(Base):
+    """A batch of recipients handed to the transport in one request.
+
+    State is committed before the request (``submitting``) and after it (``accepted`` or
+    ``failed``); a batch left in ``submitting`` by a dead process is ``unknown`` to ops.
+    """
+
+    __tablename__ = "send_batches"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    edition_id: Mapped[int] = mapped_column(BigId, ForeignKey("editions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    locale: Mapped[str] = mapped_column(String(16))
+    # pending | submitting | accepted | failed | unknown
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_message_id: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("edition_id", "seq", name="uq_batch_edition_seq"),
+        Index("ix_send_batches_edition_status", "edition_id", "status"),
+    )
+
+
+class DeliveryRow(Base):
+    """The ledger: one row per (edition, subscriber), never two."""
+
+    __tablename__ = "deliveries"
+    edition_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    subscriber_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(BigId)
+    # pending | submitting | sent | failed | suppressed | unknown
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_deliveries_batch", "batch_id"),)
+
+
+class ConsentRow(Base):
+    """Proof of consent and of its withdrawal: who, when, from where, under which wording."""
+
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(30))  # subscribe | confirm | unsubscribe | ...
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(100))  # web-form | csv-import | one-click | cli
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    wording_version: Mapped[str | None] = mapped_column(String(50))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SuppressionRow(Base):
+    """An address that must not be mailed, and why."""
+
+    __tablename__ = "suppressions"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(50))  # unsubscribe | bounce | spamreport | manual
+    source: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProviderEventRow(Base):
+    """A provider webhook event, stored once (deduplicated by the provider's event id)."""
+
+    __tablename__ = "provider_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(30))
+    event_id: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(320))
+    edition_id: Mapped[int | None] = mapped_column(BigId)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_provider_event"),)
+
+
+class ScheduleRunRow(Base):
+    """What the scheduler decided for a segment's due time: sent, skipped (with why), missed."""
+
+    __tablename__ = "schedule_runs"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    segment: Mapped[str] = mapped_column(String(100))
+    edition_date: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(30))  # sent | skipped | missed | failed
+    reason: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(200))
+    __table_args__ = (Index("ix_schedule_runs_segment_date", "segment", "edition_date"),)
+
+
+class SettingRow(Base):
+    """Small persistent settings (for example the generated token-signing key)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+metadata = Base.metadata
+
