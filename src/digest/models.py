@@ -119,3 +119,27 @@ class RenderedEmail:
     headers: Mapping[str, str] = field(default_factory=dict)
     dropped_for_budget: tuple[str, ...] = ()  # titles dropped to stay within the size budget
     html_bytes: int = 0  # size of the HTML after personalisation with a long sample
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalValues:
+    """The per-recipient values substituted into a rendered email's tokens."""
+
+    name: str
+    email: str
+    unsubscribe_url: str
+    preferences_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalisedEmail:
+    """One recipient's copy: bodies with tokens replaced, and the per-recipient headers.
+
+    ``headers`` holds List-Unsubscribe, List-Unsubscribe-Post and List-Id; the transport
+    adds Message-ID and Date when it builds the message.
+    """
+
+    subject: str
+    html: str
+    text: str
+    headers: Mapping[str, str]

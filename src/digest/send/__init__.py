@@ -1,0 +1,1 @@
+"""Sending: the dispatcher (batches, ledger, retries, resume) and one module per transport."""
