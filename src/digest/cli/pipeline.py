@@ -1,0 +1,355 @@
+"""Pipeline commands: init, ingest, segments, preview, run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from digest.cli import EXIT_FAILED, CliContext, CliError
+from digest.config import Segment
+from digest.cron import due_time_on, next_fire_after
+from digest.editions import (
+    EditionError,
+    draft_edition,
+    local_today,
+    render_variant,
+    send_edition,
+)
+from digest.models import Edition, PersonalValues, RankResult
+from digest.store.db import upgrade
+
+pass_ctx = click.make_pass_decorator(CliContext)
+
+
+def _parse_date(value: str | None, segment: Segment, now: datetime) -> date:
+    if value is None:
+        return local_today(segment, now)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--date must be YYYY-MM-DD, got {value!r}") from None
+
+
+def next_run(segment: Segment, now: datetime) -> datetime | None:
+    """The segment's next scheduled time after ``now`` (in its own timezone)."""
+    return next_fire_after(segment, now)
+
+
+@click.command("init")
+@pass_ctx
+def init_cmd(obj: CliContext) -> None:
+    """Create the database or upgrade it to the newest schema."""
+    app = obj.app(require_schema=False)
+    upgrade(app.engine)
+    from digest.cli import _safe_url
+
+    click.echo(f"database ready: {_safe_url(app.config.database.url)}")
+
+
+@click.command("ingest")
+@click.option("--source", "only", multiple=True, help="Only this source (repeatable).")
+@pass_ctx
+def ingest_cmd(obj: CliContext, only: tuple[str, ...]) -> None:
+    """Fetch every source and store new and changed articles."""
+    from digest.ingest import ingest_sources
+
+    app = obj.app()
+    known = {s.name for s in app.config.sources}
+    unknown = [s for s in only if s not in known]
+    if unknown:
+        raise CliError(
+            f"unknown source(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    report = ingest_sources(app, only or None)
+    _print_ingest(report)
+    if report.failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _print_ingest(report: Any) -> None:
+    for r in report.sources:
+        if r.ok:
+            if r.not_modified:
+                click.echo(f"  {r.name}: not modified")
+            else:
+                click.echo(
+                    f"  {r.name}: {r.items} items, {r.inserted} new, {r.updated} updated, "
+                    f"{r.unchanged} unchanged, {len(r.skipped)} skipped"
+                )
+            for ident, reason in r.skipped[:10]:
+                click.echo(f"      skipped {ident}: {reason}")
+            if len(r.skipped) > 10:
+                click.echo(f"      … and {len(r.skipped) - 10} more skipped")
+        else:
+            click.echo(f"  {r.name}: FAILED: {r.error}", err=True)
+    failed = len(report.failed)
+    click.echo(
+        f"ingested {len(report.sources) - failed} of {len(report.sources)} source(s)"
+        + (f"; {failed} failed" if failed else "")
+    )
+
+
+@click.command("segments")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def segments_cmd(obj: CliContext, as_json: bool) -> None:
+    """Each segment: its subscribers, its next scheduled time and its latest edition."""
+    from digest.store.editions import recent_editions
+    from digest.store.subscribers import count_segment_recipients
+
+    app = obj.app()
+    now = app.clock()
+    rows = []
+    with app.engine.connect() as conn:
+        for seg in app.config.segments:
+            nxt = next_run(seg, now)
+            recent = recent_editions(conn, seg.name, limit=1)
+            rows.append(
+                {
+                    "segment": seg.name,
+                    "subscribers": count_segment_recipients(conn, seg, now),
+                    "schedule": seg.schedule,
+                    "timezone": seg.timezone,
+                    "locale": seg.locale,
+                    "next_run": nxt.isoformat() if nxt else None,
+                    "last_edition": (
+                        {
+                            "date": recent[0][0].isoformat(),
+                            "status": recent[0][1],
+                            "reason": recent[0][2],
+                        }
+                        if recent
+                        else None
+                    ),
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        last = r["last_edition"]
+        last_txt = "none yet"
+        if last:
+            last_txt = f"{last['date']} {last['status']}" + (
+                f" ({last['reason']})" if last["reason"] else ""
+            )
+        click.echo(
+            f"{r['segment']}: {r['subscribers']} subscriber(s); locale {r['locale']}; "
+            f"'{r['schedule']}' {r['timezone']}; next run {r['next_run']}; last edition {last_txt}"
+        )
+
+
+def _preview_edition(
+    obj: CliContext, segment_name: str, date_s: str | None
+) -> tuple[Edition, RankResult | None]:
+    from digest.store.editions import edition_for
+
+    app = obj.app()
+    segment = app.config.segment(segment_name)
+    d = _parse_date(date_s, segment, app.clock())
+    with app.engine.connect() as conn:
+        stored = edition_for(conn, segment.name, d)
+    draft = draft_edition(app, segment.name, d)
+    if stored is not None:
+        return stored, draft.ranking
+    return draft.edition, draft.ranking
+
+
+def _explain(result: RankResult) -> list[str]:
+    lines = ["selected:"]
+    for i, s in enumerate(result.selected, 1):
+        parts = " + ".join(f"{p.topic} {p.weight:g}×{p.match:g}" for p in s.parts) or "none"
+        lines.append(
+            f"  {i}. {s.score:.4f} = affinity {s.affinity:.3f} ({parts}) × decay {s.decay:.3f}"
+            f"  [{s.primary_topic or '-'}] {s.article.title}"
+        )
+        if s.duplicates:
+            lines.append(f"       collapsed duplicates: {', '.join(s.duplicates)}")
+    if result.dropped:
+        lines.append("left out:")
+        for s, reason in result.dropped:
+            lines.append(f"  - {s.score:.4f} {s.article.title}: {reason}")
+    return lines
+
+
+@click.command("preview")
+@click.argument("segment")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "text", "eml", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
+@click.option(
+    "--date", "date_s", help="Edition date YYYY-MM-DD (default: today in the segment's timezone)."
+)
+@click.option(
+    "--explain", is_flag=True, help="Show each article's score parts and what was left out."
+)
+@click.option("--locale", help="Render this locale variant (default: the segment's).")
+@pass_ctx
+def preview_cmd(
+    obj: CliContext,
+    segment: str,
+    fmt: str,
+    out: str | None,
+    date_s: str | None,
+    explain: bool,
+    locale: str | None,
+) -> None:
+    """Show the segment's edition as subscribers will get it (stored, or a draft of now)."""
+    app = obj.app()
+    seg = app.config.segment(segment)
+    edition, ranking = _preview_edition(obj, segment, date_s)
+    if explain and ranking is not None:
+        for line in _explain(ranking):
+            click.echo(line, err=fmt != "text" and out is None)
+    if edition.status == "skipped" and not edition.items:
+        click.echo(
+            f"edition {segment} {edition.edition_date} is skipped: {edition.skip_reason}", err=True
+        )
+        if fmt != "json":
+            return
+    if fmt == "json":
+        payload = {
+            "segment": edition.segment,
+            "date": edition.edition_date.isoformat(),
+            "status": edition.status,
+            "subject": edition.subject,
+            "articles": [
+                {
+                    "url": it.article.url,
+                    "title": it.article.title,
+                    "author": it.article.author,
+                    "published": it.article.published_at.isoformat(),
+                    "topics": list(it.topics),
+                    "score": round(it.score, 6),
+                }
+                for it in edition.items
+            ],
+        }
+        _emit(json.dumps(payload, indent=2, ensure_ascii=False), out)
+        return
+    from digest.render import build_mime, list_id, make_message_id, personalise
+    from digest.send.transport import Sender
+
+    rendered = render_variant(app, edition, locale or seg.locale)
+    if rendered.dropped_for_budget:
+        click.echo(
+            f"note: {len(rendered.dropped_for_budget)} article(s) dropped to stay within "
+            f"{app.config.email.html_budget_kb:g} KB: " + "; ".join(rendered.dropped_for_budget),
+            err=True,
+        )
+    values = PersonalValues(
+        name="Preview Reader",
+        email="preview@example.com",
+        unsubscribe_url=f"{app.config.publication.base_url}/u/preview",
+        preferences_url=f"{app.config.publication.base_url}/p/preview",
+    )
+    pub = app.config.publication
+    email = personalise(
+        rendered,
+        values,
+        list_id=list_id(app.config),
+        unsubscribe_mailto=app.config.email.unsubscribe_mailto,
+    )
+    if fmt == "html":
+        _emit(email.html, out)
+    elif fmt == "text":
+        _emit(f"Subject: {email.subject}\n\n{email.text}", out)
+    else:
+        msg = build_mime(
+            email,
+            sender=Sender(pub.from_email, pub.from_name, pub.reply_to),
+            to_email=values.email,
+            to_name=values.name,
+            message_id=make_message_id(
+                list_id(app.config), f"preview-{edition.segment}-{edition.edition_date}"
+            ),
+            date=app.clock(),
+        )
+        _emit(msg.as_string(), out)
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text)
+
+
+@click.command("run")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Set up the demo: database, sample articles and subscribers; send via the outbox.",
+)
+@pass_ctx
+def run_cmd(obj: CliContext, demo: bool) -> None:
+    """Ingest, then build and send every segment due now (with --demo: every segment)."""
+    from digest.ingest import ingest_sources
+
+    if demo:
+        from digest.demo import prepare_demo
+
+        app = obj.adopt(prepare_demo(obj.config(), obj.config_path.resolve().parent))
+    else:
+        app = obj.app()
+    now = app.clock()
+    report = ingest_sources(app)
+    _print_ingest(report)
+    due = [s for s in app.config.segments if demo or _due_today(s, now)]
+    if not due:
+        click.echo("no segment is due now")
+    exit_code = 1 if report.failed else 0
+    totals = {"sent": 0, "failed": 0, "suppressed": 0, "unknown": 0}
+    for seg in due:
+        d = local_today(seg, now)
+        try:
+            rep = send_edition(app, seg.name, d)
+        except EditionError as exc:
+            click.echo(f"{seg.name} {d}: {exc}")
+            continue
+        for k in totals:
+            totals[k] += getattr(rep, k)
+        if rep.failed or rep.unknown:
+            exit_code = EXIT_FAILED
+        click.echo(
+            f"{seg.name} {d}: {rep.recipients} recipient(s): {rep.sent} sent, {rep.failed} failed, "
+            f"{rep.suppressed} suppressed, {rep.unknown} unknown"
+        )
+    with app.engine.connect() as conn:
+        from digest.store.articles import count_articles
+
+        n_articles = count_articles(conn)
+    where = (
+        f"outbox {app.config.transport.outbox.path}"
+        if app.config.transport.kind == "outbox"
+        else f"transport {app.config.transport.kind}"
+    )
+    click.echo(
+        f"summary: {len(due)} segment(s), {n_articles} article(s) stored, "
+        f"{totals['sent']} email(s) sent to {where}"
+    )
+    if exit_code:
+        sys.exit(exit_code)
+
+
+def _due_today(segment: Segment, now: datetime) -> bool:
+    """True when the segment's schedule has fired today (local) at or before ``now``."""
+    due = due_time_on(segment, local_today(segment, now))
+    return due is not None and due <= now
+
+
+def register(group: click.Group) -> None:
+    """Add the pipeline commands to the root group."""
+    for cmd in (init_cmd, ingest_cmd, segments_cmd, preview_cmd, run_cmd):
+        group.add_command(cmd)

@@ -1,0 +1,242 @@
+"""Use cases for editions: draft, build, render a variant, send, report status.
+
+The CLI, the scheduler and the web app call these; they hold the flow, the stages
+(``rank``, ``render``, ``send``) hold the logic, and the store holds the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from digest.app import App
+from digest.config import Segment
+from digest.models import Edition, EditionItem, RankResult, RenderedEmail
+from digest.rank import RankInput, rank
+from digest.store.articles import articles_published_between
+from digest.store.editions import (
+    carried_article_ids,
+    edition_for,
+    insert_edition_once,
+    previous_cutoff,
+    set_edition_status,
+)
+
+if TYPE_CHECKING:
+    from digest.send.dispatcher import SendReport
+    from digest.store.deliveries import DeliveryCounts
+
+
+class EditionError(Exception):
+    """An edition cannot be built or sent as asked; the message says why."""
+
+
+class EditionSkipped(EditionError):
+    """The edition was skipped for the day (for example too few new articles)."""
+
+
+class EditionCancelled(EditionError):
+    """The edition was cancelled by ops; nothing more is sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An edition as it would be built now, with the ranking that chose its articles."""
+
+    edition: Edition
+    ranking: RankResult
+
+
+def local_today(segment: Segment, now: datetime) -> date:
+    """The edition date for ``now``: the local date in the segment's timezone."""
+    return now.astimezone(ZoneInfo(segment.timezone)).date()
+
+
+def _cutoff(segment: Segment, edition_date: date, now: datetime) -> datetime:
+    tz = ZoneInfo(segment.timezone)
+    end_of_day = datetime.combine(edition_date + timedelta(days=1), time(0), tzinfo=tz)
+    return min(now, end_of_day.astimezone(now.tzinfo))
+
+
+def draft_edition(
+    app: App, segment_name: str, edition_date: date, *, now: datetime | None = None
+) -> Draft:
+    """Rank the segment's candidates for ``edition_date`` without storing anything."""
+    segment = app.config.segment(segment_name)
+    now = now or app.clock()
+    cutoff = _cutoff(segment, edition_date, now)
+    with app.engine.connect() as conn:
+        start = previous_cutoff(conn, segment.name, edition_date)
+        if start is None or start >= cutoff:
+            start = cutoff - timedelta(hours=segment.lookback_hours)
+        articles = articles_published_between(conn, start, cutoff)
+        carried = carried_article_ids(conn, segment.name, edition_date)
+    result = rank(
+        articles,
+        RankInput(
+            segment=segment,
+            topics=app.config.topics,
+            ranking=app.config.ranking,
+            window_start=start,
+            now=cutoff,
+            exclude_ids=frozenset(carried),
+        ),
+    )
+    items = tuple(
+        EditionItem(
+            position=i,
+            article=s.article,
+            score=s.score,
+            topics=s.topics,
+            primary_topic=s.primary_topic,
+        )
+        for i, s in enumerate(result.selected)
+    )
+    status, reason = "draft", None
+    if len(items) < segment.min_articles:
+        status = "skipped"
+        reason = (
+            f"only {len(items)} new article(s) in the window; "
+            f"the segment needs min_articles={segment.min_articles}"
+        )
+        items = ()
+    edition = Edition(
+        segment=segment.name,
+        edition_date=edition_date,
+        status=status,
+        window_start=start,
+        cutoff_at=cutoff,
+        subject="",
+        items=items,
+        skip_reason=reason,
+    )
+    if items:
+        edition = replace(edition, subject=_subject(app, segment, edition))
+    return Draft(edition=edition, ranking=result)
+
+
+def _subject(app: App, segment: Segment, edition: Edition) -> str:
+    from digest.render import default_subject
+
+    return default_subject(edition, _context(app, segment, segment.locale, edition))
+
+
+def _context(app: App, segment: Segment, locale: str, edition: Edition) -> Any:
+    from digest.render import RenderContext
+
+    return RenderContext(
+        config=app.config,
+        segment=segment,
+        locale=locale,
+        browser_url=app.links.browser_url(segment.name, edition.edition_date.isoformat()),
+    )
+
+
+def build_edition(
+    app: App, segment_name: str, edition_date: date, *, now: datetime | None = None
+) -> Edition:
+    """The segment's edition for the date: the stored one, or a new one built now.
+
+    The database's unique (segment, date) decides between racing builders: the loser
+    returns the winner's edition. A day with too few articles is stored as skipped.
+    """
+    with app.engine.connect() as conn:
+        existing = edition_for(conn, segment_name, edition_date)
+    if existing is not None:
+        return existing
+    now = now or app.clock()
+    draft = draft_edition(app, segment_name, edition_date, now=now)
+    with app.engine.begin() as conn:
+        insert_edition_once(conn, draft.edition, now)
+    with app.engine.connect() as conn:
+        stored = edition_for(conn, segment_name, edition_date)
+    if stored is None:  # pragma: no cover - the row was inserted or existed a moment ago
+        raise EditionError(f"edition {segment_name} {edition_date} vanished while building")
+    return stored
+
+
+def skip_edition(app: App, segment_name: str, edition_date: date, reason: str) -> Edition:
+    """Record the segment's edition for the date as skipped with ``reason`` (if not begun)."""
+    segment = app.config.segment(segment_name)
+    now = app.clock()
+    with app.engine.begin() as conn:
+        existing = edition_for(conn, segment.name, edition_date)
+        if existing is None:
+            insert_edition_once(
+                conn,
+                Edition(
+                    segment=segment.name,
+                    edition_date=edition_date,
+                    status="skipped",
+                    window_start=now,
+                    cutoff_at=now,
+                    subject="",
+                    items=(),
+                    skip_reason=reason,
+                ),
+                now,
+            )
+        elif existing.id is not None and existing.status in ("draft", "approved"):
+            set_edition_status(
+                conn, existing.id, "skipped", now, expect=("draft", "approved"), skip_reason=reason
+            )
+        edition = edition_for(conn, segment.name, edition_date)
+    assert edition is not None
+    return edition
+
+
+def render_variant(app: App, edition: Edition, locale: str) -> RenderedEmail:
+    """Render the edition once for one locale: the function the sender and preview share."""
+    from digest.render import render_edition
+
+    segment = app.config.segment(edition.segment)
+    return render_edition(edition, _context(app, segment, locale, edition))
+
+
+def send_edition(
+    app: App,
+    segment_name: str,
+    edition_date: date,
+    *,
+    retry_unknown: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+    worker_id: str | None = None,
+) -> SendReport:
+    """Build the edition if needed and send it; resumes a partial send, never re-sends."""
+    from digest.send.dispatcher import send_edition as dispatch
+
+    edition = build_edition(app, segment_name, edition_date)
+    if edition.status == "skipped":
+        raise EditionSkipped(
+            f"edition {segment_name} {edition_date} was skipped: {edition.skip_reason}"
+        )
+    if edition.status == "cancelled":
+        raise EditionCancelled(f"edition {segment_name} {edition_date} was cancelled")
+    variant: Callable[[str], RenderedEmail] = lambda locale: render_variant(app, edition, locale)  # noqa: E731
+    return dispatch(
+        app,
+        edition,
+        variant,
+        retry_unknown=retry_unknown,
+        dry_run=dry_run,
+        progress=progress,
+        worker_id=worker_id,
+    )
+
+
+def edition_status(
+    app: App, segment_name: str, edition_date: date
+) -> tuple[Edition | None, DeliveryCounts | None]:
+    """The edition for the date (if any) and its delivery counts (if sending began)."""
+    from digest.store.deliveries import delivery_counts
+
+    app.config.segment(segment_name)
+    with app.engine.connect() as conn:
+        edition = edition_for(conn, segment_name, edition_date)
+        if edition is None or edition.id is None:
+            return edition, None
+        return edition, delivery_counts(conn, edition.id)
