@@ -15,15 +15,28 @@ from tests.conftest import TEST_SECRET, config_dict
 def write_config(tmp_path: Path, db_url: str | None = None, **overrides: object) -> Path:
     """A config.yaml under tmp_path (database and outbox there too)."""
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config_dict(tmp_path, db_url, **overrides), allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(config_dict(tmp_path, db_url, **overrides), allow_unicode=True),
+        encoding="utf-8",
+    )
     return path
 
 
-def digest(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def digest(
+    *args: str, cwd: Path, env: dict[str, str | None] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``digest ARGS`` (via this interpreter) and capture its output."""
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DIGEST_TRANSPORT", "DIGEST_CONFIG")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DIGEST_TRANSPORT", "DIGEST_CONFIG")
+    }
     full_env.setdefault("DIGEST_SECRET_KEY", TEST_SECRET)
-    full_env.update(env or {})
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
     return subprocess.run(
         [sys.executable, "-c", "from digest.cli import main; main()", *args],
         cwd=cwd,

@@ -21,15 +21,27 @@ def setup(tmp_path: Path) -> Path:
     from email.utils import format_datetime
 
     feed = tmp_path / "feed.xml"
-    feed.write_text(FEED.format(date=format_datetime(datetime.now(UTC) - timedelta(hours=1))), encoding="utf-8")
-    write_config(tmp_path, sources=[{"name": "local", "url": str(feed)}, {"name": "gone", "url": str(tmp_path / "missing.xml")}])
+    feed.write_text(
+        FEED.format(date=format_datetime(datetime.now(UTC) - timedelta(hours=1))), encoding="utf-8"
+    )
+    write_config(
+        tmp_path,
+        sources=[
+            {"name": "local", "url": str(feed)},
+            {"name": "gone", "url": str(tmp_path / "missing.xml")},
+        ],
+    )
     assert digest("init", cwd=tmp_path).returncode == 0
     return tmp_path
 
 
 def test_bad_config_exits_2_with_key_path_and_no_traceback(tmp_path: Path) -> None:
     write_config(tmp_path)
-    text = (tmp_path / "config.yaml").read_text().replace("timezone: Asia/Jerusalem", "timezone: Asia/Atlantis")
+    text = (
+        (tmp_path / "config.yaml")
+        .read_text()
+        .replace("timezone: Asia/Jerusalem", "timezone: Asia/Atlantis")
+    )
     (tmp_path / "config.yaml").write_text(text)
     res = digest("segments", cwd=tmp_path)
     assert res.returncode == 2

@@ -27,17 +27,32 @@ def test_repo_config_is_valid() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda c: c["segments"][1].update(timezone="Mars/Olympus"), "segments[1].timezone: unknown IANA timezone"),
-        (lambda c: c["segments"][0].update(schedule="every morning"), "segments[0].schedule: not a cron expression"),
-        (lambda c: c["segments"][0].update(locale="fr"), "segments[0].locale: unsupported locale 'fr'"),
+        (
+            lambda c: c["segments"][1].update(timezone="Mars/Olympus"),
+            "segments[1].timezone: unknown IANA timezone",
+        ),
+        (
+            lambda c: c["segments"][0].update(schedule="every morning"),
+            "segments[0].schedule: not a cron expression",
+        ),
+        (
+            lambda c: c["segments"][0].update(locale="fr"),
+            "segments[0].locale: unsupported locale 'fr'",
+        ),
         (lambda c: c["segments"][0]["topics"].update(sport=1.0), "unknown topic 'sport'"),
         (lambda c: c["publication"].update(from_email="not-an-address"), "publication.from_email"),
-        (lambda c: c["publication"].pop("postal_address"), "publication.postal_address: required key is missing"),
+        (
+            lambda c: c["publication"].pop("postal_address"),
+            "publication.postal_address: required key is missing",
+        ),
         (lambda c: c.update(colour="blue"), "colour: unknown key"),
         (lambda c: c["transport"].update(kind="pigeon"), "transport.kind"),
         (lambda c: c["ranking"].update(half_life_hours=0), "ranking.half_life_hours"),
         (lambda c: c["segments"].append(dict(c["segments"][0])), "duplicate segment name"),
-        (lambda c: c["segments"][0].update(audience={"shoe_size": ["42"]}), "unknown audience attribute"),
+        (
+            lambda c: c["segments"][0].update(audience={"shoe_size": ["42"]}),
+            "unknown audience attribute",
+        ),
     ],
 )
 def test_bad_config_names_the_key_path(tmp_path: Path, mutate, expected: str) -> None:
@@ -76,7 +91,10 @@ def test_env_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_relative_paths_follow_the_config_file(tmp_path: Path) -> None:
     raw = config_dict(tmp_path)
     raw["database"]["url"] = "sqlite:///data/digest.db"
-    raw["sources"] = [{"name": "local", "url": "feeds/a.xml"}, {"name": "web", "url": "https://x.example/f"}]
+    raw["sources"] = [
+        {"name": "local", "url": "feeds/a.xml"},
+        {"name": "web", "url": "https://x.example/f"},
+    ]
     raw["transport"]["outbox"]["path"] = "out"
     config = load_config(write(tmp_path, raw))
     assert config.database.url == f"sqlite:///{tmp_path / 'data' / 'digest.db'}"
@@ -85,7 +103,9 @@ def test_relative_paths_follow_the_config_file(tmp_path: Path) -> None:
     assert config.transport.outbox.path == str(tmp_path / "out")
 
 
-def test_secrets_come_from_env_and_placeholders_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_come_from_env_and_placeholders_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SENDGRID_API_KEY", "changeme")
     with pytest.raises(ConfigError, match="SENDGRID_API_KEY is set to a placeholder"):
         load_secrets()

@@ -38,12 +38,16 @@ def test_build_is_once_per_segment_and_date(any_app: App) -> None:
         assert conn.execute(select(func.count()).select_from(EditionRow)).scalar_one() == 1
 
 
-def test_next_edition_starts_at_previous_cutoff_and_skips_carried(any_app: App, clock: FixedClock) -> None:
+def test_next_edition_starts_at_previous_cutoff_and_skips_carried(
+    any_app: App, clock: FixedClock
+) -> None:
     seed(any_app, article("DAX day one", categories=("Markets",), hours_ago=3))
     day1 = build_edition(any_app, "markets-en", date(2026, 1, 30))
     assert len(day1.items) == 1
     clock.now = NOW + timedelta(days=1)
-    seed(any_app, article("DAX day two", categories=("Markets",), hours_ago=-20))  # published NOW+20h
+    seed(
+        any_app, article("DAX day two", categories=("Markets",), hours_ago=-20)
+    )  # published NOW+20h
     day2 = build_edition(any_app, "markets-en", date(2026, 1, 31))
     assert day2.window_start == day1.cutoff_at
     assert [i.article.title for i in day2.items] == ["DAX day two"]
@@ -58,7 +62,11 @@ def test_too_few_articles_skips_and_records_why(any_app: App) -> None:
 
 
 def test_draft_stores_nothing_and_explains(app: App) -> None:
-    seed(app, article("Nvidia and AI", categories=("Technology",), hours_ago=1), article("Cooking tips", hours_ago=1))
+    seed(
+        app,
+        article("Nvidia and AI", categories=("Technology",), hours_ago=1),
+        article("Cooking tips", hours_ago=1),
+    )
     draft = draft_edition(app, "markets-en", date(2026, 1, 30))
     assert [s.article.title for s in draft.ranking.selected] == ["Nvidia and AI"]
     assert draft.ranking.dropped[0][1] == "matches none of the segment's topics"

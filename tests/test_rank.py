@@ -94,14 +94,18 @@ def test_near_duplicates_collapse_into_the_best_copy() -> None:
 
 
 def test_title_key_strips_brand_prefix_case_and_punctuation() -> None:
-    assert title_key("SKN | Nvidia’s CEO Signals Deeper Bet!") == title_key("nvidia s ceo signals deeper bet")
+    assert title_key("SKN | Nvidia’s CEO Signals Deeper Bet!") == title_key(
+        "nvidia s ceo signals deeper bet"
+    )
     assert title_key("BREAKING: DAX falls") == "dax falls"
-    assert title_key("מדד ת\"א 35 נסגר בעלייה") == "מדד ת א 35 נסגר בעלייה"
+    assert title_key('מדד ת"א 35 נסגר בעלייה') == "מדד ת א 35 נסגר בעלייה"
 
 
 def test_max_per_topic_and_max_articles() -> None:
     arts = [article(f"DAX story {i}", categories=("Markets",), hours_ago=i + 1) for i in range(5)]
-    arts += [article(f"Nvidia story {i}", categories=("Technology",), hours_ago=i + 1) for i in range(5)]
+    arts += [
+        article(f"Nvidia story {i}", categories=("Technology",), hours_ago=i + 1) for i in range(5)
+    ]
     res = rank(arts, inp(seg(max_articles=5)))
     topics = [s.primary_topic for s in res.selected]
     assert topics.count("markets") == 3

@@ -35,7 +35,11 @@ def test_rows_are_validated_with_line_numbers(tmp_path: Path) -> None:
         (7, "unknown"),
         (8, "expected"),
     ]
-    assert "Mars/Base" in errors[2].message and "sport" in errors[3].message and "nowhere" in errors[4].message
+    assert (
+        "Mars/Base" in errors[2].message
+        and "sport" in errors[3].message
+        and "nowhere" in errors[4].message
+    )
     assert [g.email for g in good] == ["ann@example.com", "g@example.com"]
     assert good[1].name == "נועה כהן"
     assert good[1].topics == ("tech",)  # duplicates in a list collapse
@@ -44,7 +48,11 @@ def test_rows_are_validated_with_line_numbers(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("", "empty"), ("name,locale\nx,en\n", "header must name"), ("email,shoe\n", "unknown column")],
+    [
+        ("", "empty"),
+        ("name,locale\nx,en\n", "header must name"),
+        ("email,shoe\n", "unknown column"),
+    ],
 )
 def test_bad_headers_stop_the_import(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(CsvError, match=message):

@@ -20,7 +20,10 @@ def test_round_trip_and_urls() -> None:
     assert (data.subscriber_id, data.segment) == (42, "markets-en")
     prefs = links.preferences_url(42).rsplit("/", 1)[1]
     assert signer.load(prefs, "preferences").segment is None
-    assert links.browser_url("tech-he", "2026-01-30") == "https://digest.skn.example/e/tech-he/2026-01-30"
+    assert (
+        links.browser_url("tech-he", "2026-01-30")
+        == "https://digest.skn.example/e/tech-he/2026-01-30"
+    )
 
 
 def test_every_single_character_change_is_refused() -> None:
