@@ -8,11 +8,14 @@ from pathlib import Path
 from tests.cli_helpers import digest, write_config
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>t</title><link>https://www.skn.example/</link><description>d</description>
-<item><title>SKN | DAX climbs as stocks rally</title><link>https://www.skn.example/a?utm_source=x</link>
-<guid>a</guid><pubDate>{date}</pubDate><category>Markets</category><description>The DAX index rose.</description></item>
+<rss version="2.0"><channel><title>t</title><link>https://www.skn.example/</link>
+<description>d</description>
+<item><title>SKN | DAX climbs as stocks rally</title>
+<link>https://www.skn.example/a?utm_source=x</link><guid>a</guid><pubDate>{date}</pubDate>
+<category>Markets</category><description>The DAX index rose.</description></item>
 <item><title>Nvidia bets on AI</title><link>https://www.skn.example/b</link>
-<guid>b</guid><pubDate>{date}</pubDate><category>Technology</category><description>AI spending.</description></item>
+<guid>b</guid><pubDate>{date}</pubDate><category>Technology</category>
+<description>AI spending.</description></item>
 </channel></rss>"""
 
 

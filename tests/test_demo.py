@@ -7,8 +7,7 @@ import shutil
 from email import policy
 from pathlib import Path
 
-from digest.demo import seed_articles
-from digest.demo import SEED
+from digest.demo import SEED, seed_articles
 from tests.cli_helpers import digest
 from tests.conftest import REPO
 

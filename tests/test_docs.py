@@ -17,7 +17,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def _model_of(annotation: object) -> tuple[type[BaseModel] | None, str]:
-    """The pydantic model inside an annotation, and the path suffix ('[]' for lists, '.*' for dicts)."""
+    """The pydantic model in an annotation, and the path suffix ('[]' lists, '.*' dicts)."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -34,7 +34,10 @@ def item(
         else ""
     )
     g = f"<guid>{guid}</guid>" if guid else ""
-    return f"<item><title>{title}</title><link>{link}</link>{g}{date}<category>{cat}</category><description>{desc}</description></item>"
+    return (
+        f"<item><title>{title}</title><link>{link}</link>{g}{date}<category>{cat}</category>"
+        f"<description>{desc}</description></item>"
+    )
 
 
 def feeds(tmp_path: Path) -> list[dict[str, str]]:
