@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -92,9 +91,12 @@ def _check_timezone(v: str) -> str:
 
 
 def _check_cron(v: str) -> str:
+    from digest.scheduling.cron import parse_cron
+    from digest.scheduling.errors import ScheduleError
+
     try:
-        CronTrigger.from_crontab(v, timezone="UTC")
-    except ValueError as exc:
+        parse_cron(v)
+    except ScheduleError as exc:
         raise ValueError(f"not a cron expression {v!r}: {exc}") from None
     return v
 

@@ -132,6 +132,8 @@ def _error_exit_code(exc: BaseException) -> tuple[str, int] | None:
         ("digest.render", "RenderError", EXIT_USAGE),
         ("digest.send.transport", "TransportError", EXIT_FAILED),
         ("digest.tokens", "TokenError", EXIT_USAGE),
+        ("digest.scheduling.errors", "ScheduleError", EXIT_USAGE),
+        ("digest.ingest.errors", "IngestError", EXIT_USAGE),
     ):
         mod = sys.modules.get(modname)
         cls = getattr(mod, clsname, None) if mod else None

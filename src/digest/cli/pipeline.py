@@ -12,7 +12,6 @@ import click
 
 from digest.cli import EXIT_FAILED, CliContext, CliError
 from digest.config import Segment
-from digest.cron import due_time_on, next_fire_after
 from digest.editions import (
     EditionError,
     draft_edition,
@@ -35,9 +34,11 @@ def _parse_date(value: str | None, segment: Segment, now: datetime) -> date:
         raise CliError(f"--date must be YYYY-MM-DD, got {value!r}") from None
 
 
-def next_run(segment: Segment, now: datetime) -> datetime | None:
-    """The segment's next scheduled time after ``now`` (in its own timezone)."""
-    return next_fire_after(segment, now)
+def next_run(segment: Segment, now: datetime) -> datetime:
+    """The segment's next scheduled time after ``now``."""
+    from digest.schedule import next_run_time
+
+    return next_run_time(segment, now)
 
 
 @click.command("init")
@@ -81,6 +82,8 @@ def _print_ingest(report: Any) -> None:
                     f"  {r.name}: {r.items} items, {r.inserted} new, {r.updated} updated, "
                     f"{r.unchanged} unchanged, {len(r.skipped)} skipped"
                 )
+            for warning in r.warnings:
+                click.echo(f"      warning: {warning}", err=True)
             for ident, reason in r.skipped[:10]:
                 click.echo(f"      skipped {ident}: {reason}")
             if len(r.skipped) > 10:
@@ -99,16 +102,19 @@ def _print_ingest(report: Any) -> None:
 @pass_ctx
 def segments_cmd(obj: CliContext, as_json: bool) -> None:
     """Each segment: its subscribers, its next scheduled time and its latest edition."""
+    from digest.schedule import last_outcomes
     from digest.store.editions import recent_editions
     from digest.store.subscribers import count_segment_recipients
 
     app = obj.app()
     now = app.clock()
+    decisions = last_outcomes(app)
     rows = []
     with app.engine.connect() as conn:
         for seg in app.config.segments:
             nxt = next_run(seg, now)
             recent = recent_editions(conn, seg.name, limit=1)
+            decision = decisions.get(seg.name)
             rows.append(
                 {
                     "segment": seg.name,
@@ -124,6 +130,16 @@ def segments_cmd(obj: CliContext, as_json: bool) -> None:
                             "reason": recent[0][2],
                         }
                         if recent
+                        else None
+                    ),
+                    "last_scheduler_run": (
+                        {
+                            "due_at": decision.due_at.isoformat(),
+                            "edition_date": decision.edition_date.isoformat(),
+                            "outcome": decision.outcome,
+                            "reason": decision.reason,
+                        }
+                        if decision
                         else None
                     ),
                 }
@@ -142,6 +158,12 @@ def segments_cmd(obj: CliContext, as_json: bool) -> None:
             f"{r['segment']}: {r['subscribers']} subscriber(s); locale {r['locale']}; "
             f"'{r['schedule']}' {r['timezone']}; next run {r['next_run']}; last edition {last_txt}"
         )
+        run = r["last_scheduler_run"]
+        if run:
+            click.echo(
+                f"    scheduler: {run['edition_date']} (due {run['due_at']}) {run['outcome']}"
+                + (f": {run['reason']}" if run["reason"] else "")
+            )
 
 
 def _preview_edition(
@@ -344,9 +366,11 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
 
 
 def _due_today(segment: Segment, now: datetime) -> bool:
-    """True when the segment's schedule has fired today (local) at or before ``now``."""
-    due = due_time_on(segment, local_today(segment, now))
-    return due is not None and due <= now
+    """True when the segment's schedule has fired today (its local date) at or before ``now``."""
+    from digest.schedule import edition_date_for, previous_run_time
+
+    due = previous_run_time(segment, now)
+    return due is not None and edition_date_for(segment, due) == local_today(segment, now)
 
 
 def register(group: click.Group) -> None:

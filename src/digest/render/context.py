@@ -1,0 +1,17 @@
+"""What render needs besides the edition: the config, the segment, the locale, the web copy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from digest.config import Config, Segment
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    """The fixed inputs of one edition variant (segment × locale)."""
+
+    config: Config
+    segment: Segment
+    locale: str
+    browser_url: str

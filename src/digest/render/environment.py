@@ -1,0 +1,113 @@
+"""The Jinja2 environment: where templates are found, escaping, strict undefined, gettext.
+
+Templates are searched first in the publisher's ``email.template_dir`` (if configured), then
+in the built-in ``templates/email`` folder at the top of the repository, found relative to
+this package (``src/digest/render`` → ``../../../templates/email``), which is where it lives
+in a checkout and in an editable install (``pip install -e .``).
+"""
+
+from __future__ import annotations
+
+import textwrap
+import traceback
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+
+from digest.render.errors import RenderError
+from digest.render.localisation import translations
+
+BUILTIN_TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates" / "email"
+HTML_TEMPLATE = "digest.html.j2"
+TEXT_TEMPLATE = "digest.txt.j2"
+
+
+def builtin_template_dir() -> Path:
+    """The built-in template folder; RenderError naming the path when it is missing."""
+    if not (BUILTIN_TEMPLATE_DIR / HTML_TEMPLATE).is_file():
+        raise RenderError(
+            f"built-in email templates not found at {BUILTIN_TEMPLATE_DIR} "
+            "(install digest from its source tree, or set email.template_dir to a folder "
+            f"holding {HTML_TEMPLATE} and {TEXT_TEMPLATE})"
+        )
+    return BUILTIN_TEMPLATE_DIR
+
+
+def wrap_text(value: str, width: int = 76, indent: str = "") -> str:
+    """Wrap plain text for the text part without ever breaking a URL or a long word."""
+    paragraphs = [p for p in str(value).split("\n")]
+    out = []
+    for para in paragraphs:
+        if not para.strip():
+            out.append("")
+            continue
+        out.append(
+            textwrap.fill(
+                para.strip(),
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return "\n".join(out)
+
+
+@lru_cache(maxsize=32)
+def environment(template_dir: str | None, locale: str) -> Environment:
+    """A Jinja environment for one template folder and locale, built on first use."""
+    search: list[FileSystemLoader] = []
+    if template_dir:
+        if not Path(template_dir).is_dir():
+            raise RenderError(f"email.template_dir {template_dir!r} is not a folder")
+        search.append(FileSystemLoader(template_dir))
+    search.append(FileSystemLoader(str(builtin_template_dir())))
+    env = Environment(
+        loader=ChoiceLoader(search),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "html.j2", "htm"), default_for_string=True, default=False
+        ),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["wrap"] = wrap_text
+    return env
+
+
+def _template_frame(exc: BaseException) -> str | None:
+    """'name.j2, line N' of the innermost template frame in the exception's traceback."""
+    where = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        name = frame.filename
+        if name.endswith((".j2", ".html", ".txt", ".css")) or "/templates/" in name:
+            where = f"{Path(name).name}, line {frame.lineno}"
+    return where
+
+
+def render_template(env: Environment, name: str, context: dict[str, object]) -> str:
+    """Render ``name``; any template problem becomes RenderError naming the template and line."""
+    try:
+        return env.get_template(name).render(context)
+    except TemplateSyntaxError as exc:
+        where = f"{Path(exc.filename or exc.name or name).name}, line {exc.lineno}"
+        raise RenderError(f"email template {where}: syntax error: {exc.message}") from None
+    except TemplateNotFound as exc:
+        raise RenderError(f"email template {name}: cannot find template {exc.name!r}") from None
+    except (TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        where = _template_frame(exc) or name
+        raise RenderError(f"email template {where}: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,332 @@
+"""Carry out the scheduler's decisions against the database: run, resume, skip or record a miss.
+
+Everything here is safe to run in several processes at once: the editions table's unique
+(segment, date) picks one edition, the send ledger's batch claims share the sending, and
+settled decisions are written under ``decision_lock`` so each is recorded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from digest.app import App
+from digest.config import Segment
+from digest.scheduling.freshness import stale_sources
+from digest.scheduling.plan import effective_grace, plan_due_runs
+from digest.scheduling.timing import due_times, previous_run_time
+from digest.scheduling.values import PlannedRun, ScheduleRun
+from digest.store.editions import edition_for
+from digest.store.schedule_runs import (
+    decision_lock,
+    last_run,
+    latest_settled_due,
+    record_run,
+    sent_run_for_date,
+    settled_due_times,
+    settled_run_for,
+)
+
+log = logging.getLogger("digest.schedule")
+
+# How far back the scheduler looks for due times it has not settled yet.
+MAX_LOOKBACK = timedelta(days=31)
+
+
+def host_id() -> str:
+    """This process as recorded in schedule_runs.host: hostname and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+
+
+def _describe_error(exc: BaseException) -> str:
+    text = str(exc).strip() or repr(exc)
+    return f"{type(exc).__name__}: {text}"
+
+
+def _send_outcome(report: Any) -> tuple[str | None, str]:
+    """(outcome, summary) of a dispatcher SendReport; None while others still hold batches."""
+    summary = (
+        f"{report.recipients} recipient(s): {report.sent} sent, {report.failed} failed, "
+        f"{report.suppressed} suppressed"
+    )
+    if report.complete:
+        return "sent", summary
+    if report.unknown:
+        return "failed", (
+            f"{summary}, {report.unknown} unknown (the provider may or may not have them; "
+            "check, then `digest send --retry-unknown`)"
+        )
+    if report.held and report.pending == report.held and not report.in_flight:
+        when = f" from {report.next_due.isoformat()}" if report.next_due else ""
+        return "sent", f"{summary}; {report.held} held for local delivery time{when}"
+    if report.in_flight:
+        return None, f"{summary}; {report.in_flight} being sent by another worker"
+    return "failed", f"{summary}; {report.pending} still pending"
+
+
+class ScheduleRunner:
+    """Runs and records a process's scheduled work; one per process, shared by its threads."""
+
+    def __init__(self, app: App, *, host: str | None = None) -> None:
+        self.app = app
+        self.host = host or host_id()
+        self._ingest_lock = threading.Lock()
+        self._segment_locks = {s.name: threading.Lock() for s in app.config.segments}
+        self._worker_id: str | None = None
+
+    @property
+    def worker_id(self) -> str:
+        """This process's id for the send ledger's batch claims."""
+        if self._worker_id is None:
+            from digest.send.workers import new_worker_id
+
+            self._worker_id = new_worker_id("scheduler")
+        return self._worker_id
+
+    # -- content ---------------------------------------------------------------------------
+
+    def ingest_if_stale(self) -> str | None:
+        """Ingest when any source's content is older than the ingest interval; a note if so."""
+        sources = [s.name for s in self.app.config.sources]
+        if not sources:
+            return None
+        interval = timedelta(minutes=self.app.config.scheduler.ingest_interval_minutes)
+        with self._ingest_lock:
+            now = self.app.clock()
+            with self.app.engine.connect() as conn:
+                stale = stale_sources(conn, sources, now - interval)
+            if not stale:
+                return None
+            from digest.ingest import format_report, ingest_sources
+
+            try:
+                report = ingest_sources(self.app)
+            except Exception as exc:  # a failed ingest must not stop the edition
+                log.error("ingest failed: %s", _describe_error(exc))
+                return f"ingest failed ({_describe_error(exc)}); built from stored content"
+            log.info("ingest done: %s", "; ".join(format_report(report)))
+            with self.app.engine.connect() as conn:
+                still = stale_sources(conn, sources, now - interval)
+            if still:
+                return f"sources not refreshed: {', '.join(still)}"
+            return None
+
+    # -- recording -------------------------------------------------------------------------
+
+    def _record(self, plan: PlannedRun, outcome: str, reason: str | None) -> ScheduleRun:
+        run = ScheduleRun(
+            segment=plan.segment,
+            edition_date=plan.edition_date,
+            due_at=plan.due_at,
+            ran_at=self.app.clock(),
+            outcome=outcome,
+            reason=reason,
+            host=self.host,
+        )
+        with decision_lock(self.app.engine) as conn:
+            if outcome == "failed":
+                previous = last_run(conn, plan.segment)
+                if (
+                    previous is not None
+                    and previous.due_at == plan.due_at
+                    and previous.outcome == "failed"
+                    and previous.reason == reason
+                ):
+                    return previous  # the same failure again: keep the log readable
+            stored = record_run(conn, run)
+        if stored.host == self.host and stored.ran_at == run.ran_at:
+            level = logging.WARNING if outcome in ("missed", "failed") else logging.INFO
+            log.log(
+                level,
+                "%s %s (due %s): %s%s",
+                plan.segment,
+                plan.edition_date,
+                plan.due_at.isoformat(),
+                outcome,
+                f" — {reason}" if reason else "",
+            )
+        return stored
+
+    def _unrecorded(self, plan: PlannedRun, outcome: str, reason: str) -> ScheduleRun:
+        """A result that is not a decision (yet): returned to the caller, not stored."""
+        return ScheduleRun(
+            segment=plan.segment,
+            edition_date=plan.edition_date,
+            due_at=plan.due_at,
+            ran_at=self.app.clock(),
+            outcome=outcome,
+            reason=reason,
+            host=self.host,
+        )
+
+    def _settled_by_edition(self, plan: PlannedRun) -> ScheduleRun | None:
+        """Record and return the decision an already finished edition implies, if any."""
+        with self.app.engine.connect() as conn:
+            edition = edition_for(conn, plan.segment, plan.edition_date)
+            earlier = sent_run_for_date(conn, plan.segment, plan.edition_date)
+        if edition is None:
+            return None
+        if edition.status == "sent":
+            if earlier is not None and earlier.due_at != plan.due_at:
+                return self._record(
+                    plan,
+                    "skipped",
+                    f"edition {plan.edition_date} was already sent by the run due at "
+                    f"{earlier.due_at.isoformat()} (one edition per segment and day)",
+                )
+            return self._record(plan, "sent", "edition was already sent")
+        if edition.status == "skipped":
+            return self._record(plan, "skipped", edition.skip_reason or "edition was skipped")
+        if edition.status == "cancelled":
+            return self._record(plan, "skipped", "edition was cancelled by an editor")
+        return None
+
+    # -- carrying out a plan ---------------------------------------------------------------
+
+    def run(self, plan: PlannedRun) -> ScheduleRun:
+        """Build (from fresh content) and send the edition of a due time; record the outcome."""
+        from digest.editions import EditionCancelled, EditionSkipped, build_edition, send_edition
+
+        with self._segment_locks.setdefault(plan.segment, threading.Lock()):
+            with self.app.engine.connect() as conn:
+                done = settled_run_for(conn, plan.segment, plan.due_at)
+            if done is not None:
+                return done
+            settled = self._settled_by_edition(plan)
+            if settled is not None:
+                return settled
+            note: str | None = None
+            try:
+                with self.app.engine.connect() as conn:
+                    exists = edition_for(conn, plan.segment, plan.edition_date) is not None
+                if not exists:
+                    note = self.ingest_if_stale()
+                edition = build_edition(self.app, plan.segment, plan.edition_date)
+                if edition.status in ("skipped", "cancelled"):
+                    settled = self._settled_by_edition(plan)
+                    if settled is not None:
+                        return settled
+                report = send_edition(
+                    self.app, plan.segment, plan.edition_date, worker_id=self.worker_id
+                )
+            except (EditionSkipped, EditionCancelled):
+                settled = self._settled_by_edition(plan)
+                if settled is not None:
+                    return settled
+                raise
+            except Exception as exc:  # recorded and retried while within the grace
+                log.exception("%s %s: run failed", plan.segment, plan.edition_date)
+                return self._record(plan, "failed", _describe_error(exc))
+            outcome, summary = _send_outcome(report)
+            if note:
+                summary = f"{summary}; {note}"
+            if outcome is None:
+                log.info("%s %s: %s", plan.segment, plan.edition_date, summary)
+                return self._unrecorded(plan, "sending", summary)
+            return self._record(plan, outcome, summary)
+
+    def miss(self, plan: PlannedRun, *, edition_in_use: bool = False) -> ScheduleRun:
+        """Record a due time that cannot run any more; a send already begun is resumed."""
+        from digest.editions import skip_edition
+
+        with self._segment_locks.setdefault(plan.segment, threading.Lock()):
+            with self.app.engine.connect() as conn:
+                done = settled_run_for(conn, plan.segment, plan.due_at)
+                edition = edition_for(conn, plan.segment, plan.edition_date)
+            if done is not None:
+                return done
+            settled = self._settled_by_edition(plan)
+            if settled is not None:
+                return settled
+        if edition is not None and edition.status == "sending":
+            # Some readers already have it: finishing the send is the only fair outcome.
+            return self.run(plan)
+        if not edition_in_use:
+            try:
+                skip_edition(self.app, plan.segment, plan.edition_date, f"missed: {plan.reason}")
+            except Exception as exc:
+                log.exception("%s %s: cannot mark skipped", plan.segment, plan.edition_date)
+                return self._record(plan, "failed", f"recording the miss: {_describe_error(exc)}")
+        return self._record(plan, "missed", plan.reason)
+
+    def resume_open_sends(self) -> list[str]:
+        """Resume recent editions left in 'sending' (held batches, a crashed sender); notes."""
+        from digest.editions import send_edition
+        from digest.store.editions import recent_editions
+
+        notes: list[str] = []
+        for segment in self.app.config.segments:
+            with self.app.engine.connect() as conn:
+                open_dates = [
+                    r[0] for r in recent_editions(conn, segment.name, limit=3) if r[1] == "sending"
+                ]
+            for edition_date in open_dates:
+                with self._segment_locks.setdefault(segment.name, threading.Lock()):
+                    try:
+                        report = send_edition(
+                            self.app, segment.name, edition_date, worker_id=self.worker_id
+                        )
+                    except Exception as exc:
+                        log.error(
+                            "%s %s: resuming the send failed: %s",
+                            segment.name,
+                            edition_date,
+                            _describe_error(exc),
+                        )
+                        notes.append(f"{segment.name} {edition_date}: {_describe_error(exc)}")
+                        continue
+                _, summary = _send_outcome(report)
+                log.info("%s %s: resumed send: %s", segment.name, edition_date, summary)
+                notes.append(f"{segment.name} {edition_date}: {summary}")
+        return notes
+
+    # -- deciding --------------------------------------------------------------------------
+
+    def plan(self, segment: Segment, now: datetime) -> list[PlannedRun]:
+        """What the segment's unsettled due times up to ``now`` need."""
+        grace = effective_grace(self.app.config.scheduler.misfire_grace_minutes)
+        with self.app.engine.connect() as conn:
+            latest = latest_settled_due(conn, segment.name)
+            if latest is None:
+                # Never decided before: only the newest due time, and only while within
+                # grace; anything older came before this scheduler existed, not a miss.
+                newest = previous_run_time(segment, now)
+                in_grace = newest is not None and now - newest <= grace
+                since = newest - timedelta(microseconds=1) if newest and in_grace else now
+            else:
+                since = latest
+            since = max(since, now - MAX_LOOKBACK)
+            settled = settled_due_times(conn, segment.name, since)
+        due = due_times(segment, since, now)
+        return plan_due_runs(
+            segment,
+            due,
+            settled=settled,
+            now=now,
+            grace=grace,
+            coalesce=self.app.config.scheduler.coalesce,
+        )
+
+    def catch_up(
+        self, segments: Iterable[str] | None = None, *, allow_run: bool = True
+    ) -> list[ScheduleRun]:
+        """Settle every due time up to now: run what is within grace, record what was missed."""
+        wanted = set(segments) if segments is not None else None
+        results: list[ScheduleRun] = []
+        for segment in self.app.config.segments:
+            if wanted is not None and segment.name not in wanted:
+                continue
+            plans = self.plan(segment, self.app.clock())
+            running_dates = {p.edition_date for p in plans if p.action == "run"}
+            for plan in plans:
+                if plan.action == "miss":
+                    shared = plan.edition_date in running_dates
+                    results.append(self.miss(plan, edition_in_use=shared))
+                elif allow_run:
+                    results.append(self.run(plan))
+        return results
