@@ -179,6 +179,10 @@ class SendBatchRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the subscribers' timezone when the segment delivers at each subscriber's local time
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # a batch in ``submitting`` whose lease has run out belongs to a worker that stopped
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_message_id: Mapped[str | None] = mapped_column(String(300))
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -196,12 +200,28 @@ class DeliveryRow(Base):
         BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
     )
     subscriber_id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    batch_id: Mapped[int | None] = mapped_column(BigId)
-    # pending | submitting | sent | failed | suppressed | unknown
+    batch_seq: Mapped[int] = mapped_column(Integer)  # send_batches.seq of the same edition
+    # pending | sent | failed | suppressed | unknown (a pending row in a submitting batch is
+    # in flight)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    __table_args__ = (Index("ix_deliveries_batch", "batch_id"),)
+    __table_args__ = (Index("ix_deliveries_edition_batch", "edition_id", "batch_seq"),)
+
+
+class SendPlanRow(Base):
+    """Marks an edition's ledger as planned: deliveries and batches are written exactly once."""
+
+    __tablename__ = "send_plans"
+    edition_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_by: Mapped[str] = mapped_column(String(200))
+    recipients: Mapped[int] = mapped_column(Integer)
+    batches: Mapped[int] = mapped_column(Integer)
+    batch_size: Mapped[int] = mapped_column(Integer)
+    local_time: Mapped[bool] = mapped_column(default=False)
 
 
 class ConsentRow(Base):
@@ -272,4 +292,3 @@ class SettingRow(Base):
 
 
 metadata = Base.metadata
-

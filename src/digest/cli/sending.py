@@ -1,0 +1,255 @@
+"""``digest send``, ``digest status`` and ``digest cancel``: thin commands over the use cases.
+
+Exit codes: 0 everyone settled (sent, suppressed); 1 some recipients failed or are unknown
+(or batches are still held for later); 2 usage, configuration or database; 3 the provider
+refused us outright (credentials, forbidden, invalid message).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Any
+
+import click
+
+from digest.config import ConfigError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_FATAL = 3
+
+
+def _edition_date(app: Any, segment_name: str, value: str | None) -> date:
+    from digest.editions import local_today
+
+    if value is None:
+        return local_today(app.config.segment(segment_name), app.clock())
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--date"
+        ) from None
+
+
+def _app(ctx: click.Context) -> Any:
+    try:
+        return ctx.obj.app()
+    except ConfigError as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+
+def _fail(message: str, code: int) -> Any:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def summary_lines(report: Any) -> list[str]:
+    """The closing summary of a send, one fact per line."""
+    lines = [
+        f"recipients {report.recipients}: sent {report.sent}, failed {report.failed}, "
+        f"suppressed {report.suppressed}, unknown {report.unknown}, pending {report.pending}"
+        + (f" (held {report.held})" if report.held else "")
+        + (f", in flight elsewhere {report.in_flight}" if report.in_flight else ""),
+        f"this run: {report.sent_now} sent in {report.batches_now} batch(es), "
+        f"{report.seconds:.1f}s, {report.rate:.0f} recipients/s",
+        f"edition status: {report.edition_status}",
+    ]
+    if report.held and report.next_due:
+        due = report.next_due.isoformat()
+        lines.append(f"held batches are due from {due}; run send again then")
+    if report.unknown:
+        lines.append(
+            "unknown: the provider may or may not have taken these; they are not re-sent "
+            "unless you run `digest send SEGMENT --retry-unknown`"
+        )
+    if report.note:
+        lines.append(report.note)
+    return lines
+
+
+def _exit_code(report: Any) -> int:
+    if report.failed or report.unknown:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _confirm(app: Any, segment_name: str, edition_date: date) -> bool:
+    from digest.editions import build_edition
+    from digest.store.deliveries import delivery_counts, is_planned
+    from digest.store.subscribers import count_segment_recipients
+
+    edition = build_edition(app, segment_name, edition_date)
+    if edition.status in ("skipped", "cancelled", "sent") or edition.id is None:
+        return True  # nothing will go out; the send command says why
+    with app.engine.connect() as conn:
+        if is_planned(conn, edition.id):
+            left = delivery_counts(conn, edition.id).pending
+            what = f"resume {segment_name} {edition_date}: {left} recipient(s) still to send"
+        else:
+            n = count_segment_recipients(conn, app.config.segment(segment_name), app.clock())
+            what = f"send {segment_name} {edition_date} to {n} recipient(s)"
+    return click.confirm(f"{what} via {app.config.transport.kind}. Go ahead?", default=False)
+
+
+def register(cli_group: click.Group) -> None:
+    """Add send, status and cancel to the root command group."""
+
+    @cli_group.command("send")
+    @click.argument("segment")
+    @click.option("--date", "date_", help="Edition date (YYYY-MM-DD); default: today there.")
+    @click.option("--dry-run", is_flag=True, help="Render and count; send and write nothing.")
+    @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+    @click.option(
+        "--retry-unknown",
+        is_flag=True,
+        help="Also re-send batches whose outcome is unknown (may duplicate those).",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.pass_context
+    def send_cmd(
+        ctx: click.Context,
+        segment: str,
+        date_: str | None,
+        dry_run: bool,
+        yes: bool,
+        retry_unknown: bool,
+        as_json: bool,
+    ) -> None:
+        """Send SEGMENT's edition (build it if needed); running it again resumes, never re-sends.
+
+        Asks for confirmation on a terminal unless --yes; without a terminal (cron, the
+        scheduler) it proceeds.
+        """
+        from digest.editions import EditionCancelled, EditionSkipped, send_edition
+        from digest.render import ComplianceError, RenderError
+        from digest.send.errors import SendAborted, SendError
+
+        app = _app(ctx)
+        try:
+            edition_date = _edition_date(app, segment, date_)
+            if not (yes or dry_run) and sys.stdin.isatty() and sys.stdout.isatty():
+                if not _confirm(app, segment, edition_date):
+                    click.echo("not sent", err=True)
+                    sys.exit(EXIT_OK)
+            report = send_edition(
+                app,
+                segment,
+                edition_date,
+                retry_unknown=retry_unknown,
+                dry_run=dry_run,
+                progress=sys.stderr.isatty() and not as_json,
+            )
+        except (EditionSkipped, EditionCancelled) as exc:
+            click.echo(str(exc))
+            sys.exit(EXIT_OK)
+        except SendAborted as exc:
+            if as_json:
+                click.echo(json.dumps({"error": exc.reason, **exc.report.as_dict()}))
+            else:
+                for line in summary_lines(exc.report):
+                    click.echo(line)
+            _fail(f"the send stopped: {exc.reason}; unsent batches stay pending — fix the cause "
+                  "and run the same command again", EXIT_FATAL)
+        except ComplianceError as exc:
+            _fail(f"the email failed the compliance gate; nothing was sent: {exc}", EXIT_FAILED)
+        except (RenderError, ConfigError) as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except SendError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        if as_json:
+            click.echo(json.dumps(report.as_dict()))
+        elif dry_run:
+            click.echo(f"dry run for {segment} {edition_date}: nothing sent, nothing written")
+            for locale, n in sorted(report.variants.items()):
+                click.echo(f"  variant {locale}: {n} recipient(s)")
+            click.echo(f"  recipients now: {report.recipients}")
+            if report.note:
+                click.echo(f"  {report.note}")
+        else:
+            for line in summary_lines(report):
+                click.echo(line)
+        sys.exit(EXIT_OK if dry_run else _exit_code(report))
+
+    @cli_group.command("status")
+    @click.argument("segment")
+    @click.option("--date", "date_", help="Edition date (YYYY-MM-DD); default: today there.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+    @click.pass_context
+    def status_cmd(ctx: click.Context, segment: str, date_: str | None, as_json: bool) -> None:
+        """Where SEGMENT's edition stands: sent, failed, suppressed, unknown, pending."""
+        from digest.send.workers import is_dead_worker
+        from digest.store.deliveries import delivery_counts
+        from digest.store.editions import edition_for
+
+        app = _app(ctx)
+        try:
+            app.config.segment(segment)
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        edition_date = _edition_date(app, segment, date_)
+        with app.engine.connect() as conn:
+            edition = edition_for(conn, segment, edition_date)
+            counts = (
+                delivery_counts(conn, edition.id, now=app.clock(), is_dead=is_dead_worker)
+                if edition is not None and edition.id is not None
+                else None
+            )
+        data: dict[str, Any] = {
+            "segment": segment,
+            "edition_date": edition_date.isoformat(),
+            "edition_id": edition.id if edition else None,
+            "status": edition.status if edition else "none",
+            "skip_reason": edition.skip_reason if edition else None,
+        }
+        data.update(
+            counts.as_dict()
+            if counts
+            else {"recipients": 0, "sent": 0, "failed": 0, "suppressed": 0, "unknown": 0,
+                  "pending": 0, "held": 0, "in_flight": 0, "batches": 0, "planned": False}
+        )
+        if as_json:
+            click.echo(json.dumps(data))
+        elif edition is None:
+            click.echo(f"{segment} {edition_date}: no edition yet")
+        else:
+            click.echo(f"{segment} {edition_date}: edition {edition.id}, {edition.status}")
+            if edition.skip_reason:
+                click.echo(f"  skipped: {edition.skip_reason}")
+            for key in ("recipients", "sent", "failed", "suppressed", "unknown", "pending",
+                        "held", "in_flight"):
+                click.echo(f"  {key.replace('_', ' ')}: {data[key]}")
+        sys.exit(EXIT_FAILED if data["failed"] or data["unknown"] else EXIT_OK)
+
+    @cli_group.command("cancel")
+    @click.argument("segment")
+    @click.option("--date", "date_", help="Edition date (YYYY-MM-DD); default: today there.")
+    @click.pass_context
+    def cancel_cmd(ctx: click.Context, segment: str, date_: str | None) -> None:
+        """Stop SEGMENT's edition: senders stop at the next batch; nothing more is sent."""
+        from digest.store.editions import edition_for, set_edition_status
+
+        app = _app(ctx)
+        try:
+            app.config.segment(segment)
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        edition_date = _edition_date(app, segment, date_)
+        with app.engine.begin() as conn:
+            edition = edition_for(conn, segment, edition_date)
+            if edition is None or edition.id is None:
+                _fail(f"{segment} {edition_date} has no edition to cancel", EXIT_USAGE)
+            assert edition is not None and edition.id is not None
+            moved = set_edition_status(
+                conn, edition.id, "cancelled", app.clock(),
+                expect=("draft", "approved", "sending"),
+            )
+        if not moved:
+            click.echo(f"{segment} {edition_date} is {edition.status}; nothing to cancel")
+            sys.exit(EXIT_OK)
+        click.echo(
+            f"{segment} {edition_date} cancelled; running senders stop at their next batch"
+        )

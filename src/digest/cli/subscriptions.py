@@ -1,0 +1,258 @@
+"""Subscription commands: ``serve``, ``subscribers show|unsubscribe``, ``suppressions ...``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from digest.cli import EXIT_FAILED, CliContext, CliError
+from digest.store.subscriptions import SUPPRESSION_REASONS, Evidence
+from digest.web.errors import InvalidSubmission, UnknownSubscriber, WebError
+
+pass_ctx = click.make_pass_decorator(CliContext)
+
+
+def _address(email: str) -> str:
+    from digest.web.forms import normalise_email
+
+    try:
+        return normalise_email(email)
+    except InvalidSubmission:
+        raise CliError(f"not a valid email address: {email!r}") from None
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Interface to listen on (default: web.host).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: web.port).")
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Proxies trusted to set X-Forwarded-For (the client IP used for rate limits).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+@pass_ctx
+def serve_cmd(
+    obj: CliContext, host: str | None, port: int | None, forwarded_allow_ips: str, log_level: str
+) -> None:
+    """Serve the public subscription pages and provider webhooks with uvicorn."""
+    import uvicorn
+
+    from digest.web import create_app
+
+    app = obj.app()
+    try:
+        web = create_app(app)
+    except WebError as exc:
+        raise CliError(str(exc)) from None
+    bind_host = host or app.config.web.host
+    bind_port = port if port is not None else app.config.web.port
+    if not 1 <= bind_port <= 65535:
+        raise CliError(f"--port must be between 1 and 65535, not {bind_port}")
+    click.echo(f"serving {app.config.publication.name} on http://{bind_host}:{bind_port}", err=True)
+    uvicorn.run(
+        web,
+        host=bind_host,
+        port=bind_port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        log_level=log_level,
+        server_header=False,
+    )
+
+
+@click.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_ctx
+def show_cmd(obj: CliContext, email: str, as_json: bool) -> None:
+    """Status, segments, topics, consent record and suppression of one subscriber."""
+    from digest.web.actions import describe_subscriber
+
+    app = obj.app()
+    try:
+        report = describe_subscriber(app, _address(email))
+    except UnknownSubscriber as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
+    sub, sup = report.subscriber, report.suppression
+    data: dict[str, Any] = {
+        "email": sub.email if sub else _address(email),
+        "subscriber": None
+        if sub is None
+        else {
+            "id": sub.id,
+            "name": sub.name,
+            "status": sub.status,
+            "segments": list(sub.segments),
+            "topics": list(sub.topics),
+            "locale": sub.locale,
+            "timezone": sub.timezone,
+            "paused_until": _iso(sub.paused_until),
+            "created_at": _iso(sub.created_at),
+            "confirmed_at": _iso(sub.confirmed_at),
+        },
+        "suppression": None
+        if sup is None
+        else {
+            "reason": sup.reason,
+            "source": sup.source,
+            "detail": sup.detail,
+            "since": _iso(sup.created_at),
+        },
+        "consents": [
+            {
+                "action": c.action,
+                "at": _iso(c.at),
+                "source": c.source,
+                "ip": c.ip,
+                "user_agent": c.user_agent,
+                "wording_version": c.wording_version,
+                "detail": c.detail,
+            }
+            for c in report.consents
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"email:        {data['email']}")
+    if sub is None:
+        click.echo("subscriber:   (none: the address is only on the suppression list)")
+    else:
+        click.echo(f"status:       {sub.status}")
+        click.echo(f"segments:     {', '.join(sub.segments) or '-'}")
+        click.echo(f"topics:       {', '.join(sub.topics) or '-'}")
+        click.echo(f"locale:       {sub.locale}   timezone: {sub.timezone}")
+        if sub.paused_until is not None:
+            click.echo(f"paused until: {sub.paused_until.isoformat()}")
+        click.echo(f"created:      {sub.created_at.isoformat()}")
+        click.echo(f"confirmed:    {_iso(sub.confirmed_at) or '-'}")
+    if sup is None:
+        click.echo("suppressed:   no")
+    else:
+        extra = f" ({sup.detail})" if sup.detail else ""
+        click.echo(
+            f"suppressed:   {sup.reason} via {sup.source} since {sup.created_at.isoformat()}{extra}"
+        )
+    if report.consents:
+        click.echo("consent record:")
+        for c in report.consents:
+            where = f" ip={c.ip}" if c.ip else ""
+            wording = f" wording={c.wording_version}" if c.wording_version else ""
+            click.echo(f"  {c.at.isoformat()}  {c.action:<12} {c.source}{where}{wording}")
+
+
+@click.command("unsubscribe")
+@click.argument("email")
+@pass_ctx
+def unsubscribe_cmd(obj: CliContext, email: str) -> None:
+    """Unsubscribe an address from everything at once (kept in its consent record)."""
+    from digest.web.actions import unsubscribe_email
+
+    app = obj.app()
+    address = _address(email)
+    try:
+        outcome = unsubscribe_email(app, address, Evidence(source="cli"))
+    except UnknownSubscriber as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
+    if outcome == "already":
+        click.echo(f"{address} was already unsubscribed")
+    else:
+        click.echo(f"unsubscribed {address} from everything")
+
+
+@click.group("suppressions")
+def suppressions_group() -> None:
+    """Addresses that must never be mailed (bounces, complaints, opt-outs, manual)."""
+
+
+@suppressions_group.command("list")
+@click.option("--reason", type=click.Choice(SUPPRESSION_REASONS), default=None)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most N.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@pass_ctx
+def list_cmd(obj: CliContext, reason: str | None, limit: int | None, as_json: bool) -> None:
+    """List suppressed addresses, newest first."""
+    from digest.store.subscriptions import count_suppressions, list_suppressions
+
+    app = obj.app()
+    with app.engine.connect() as conn:
+        rows = list_suppressions(conn, reason=reason, limit=limit)
+        counts = count_suppressions(conn)
+    for s in rows:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "email": s.email,
+                        "reason": s.reason,
+                        "source": s.source,
+                        "detail": s.detail,
+                        "since": s.created_at.isoformat(),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            detail = f"  {s.detail}" if s.detail else ""
+            click.echo(
+                f"{s.email:<40} {s.reason:<12} {s.source:<16} "
+                f"{s.created_at.strftime('%Y-%m-%d %H:%M')}{detail}"
+            )
+    if not as_json:
+        summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
+        click.echo(f"{sum(counts.values())} suppressed address(es) ({summary})", err=True)
+
+
+@suppressions_group.command("add")
+@click.argument("email")
+@click.option(
+    "--reason", type=click.Choice(SUPPRESSION_REASONS), default="manual", show_default=True
+)
+@click.option("--note", default=None, help="Why, for the record.")
+@pass_ctx
+def add_cmd(obj: CliContext, email: str, reason: str, note: str | None) -> None:
+    """Stop all mail to an address (it need not be a subscriber)."""
+    from digest.web.actions import suppress_address
+
+    app = obj.app()
+    address = _address(email)
+    if suppress_address(app, address, reason, "cli", note):
+        click.echo(f"suppressed {address} ({reason})")
+    else:
+        click.echo(f"{address} was already suppressed with an equal or stronger reason")
+
+
+@suppressions_group.command("remove")
+@click.argument("email")
+@pass_ctx
+def remove_cmd(obj: CliContext, email: str) -> None:
+    """Lift the suppression of an address (its subscriber status is not changed)."""
+    from digest.store.subscriptions import remove_suppression
+
+    app = obj.app()
+    address = _address(email)
+    with app.engine.begin() as conn:
+        removed = remove_suppression(conn, address)
+    if not removed:
+        raise CliError(f"{address} is not suppressed", EXIT_FAILED)
+    click.echo(f"removed the suppression of {address}")
+
+
+def register(cli_group: click.Group, subscribers_group: click.Group) -> None:
+    """Add serve and suppressions to the root group, show and unsubscribe to subscribers."""
+    cli_group.add_command(serve_cmd)
+    cli_group.add_command(suppressions_group)
+    subscribers_group.add_command(show_cmd)
+    subscribers_group.add_command(unsubscribe_cmd)

@@ -1,0 +1,632 @@
+"""The dispatcher: plan the ledger once, claim batches, send them, record every outcome.
+
+Flow for one edition: the ledger is written once (one pending delivery per recipient,
+grouped into batches per variant locale); then ``transport.concurrency`` workers claim
+batches from the database, skip recipients who became ineligible (suppressed), commit
+``submitting``, hand the batch to the transport (retrying what is safe to retry) and commit
+the outcome. Any number of processes, on any number of hosts sharing PostgreSQL, can run
+this for one edition together: the claims never overlap.
+
+The edition turns ``sent`` once no batch is pending or submitting. Unknown batches do not
+hold it back: they are reported (the CLI exits 1) and ops may re-send them on purpose with
+``retry_unknown``, which reopens the edition while it runs.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from digest.app import App
+from digest.config import Segment
+from digest.models import Edition, PersonalValues, RenderedEmail
+from digest.send.errors import SendAborted, SendError
+from digest.send.local_time import local_due_time
+from digest.send.progress import SendProgress
+from digest.send.throttle import RateLimiter
+from digest.send.transport import (
+    BatchOutcome,
+    BatchRecipient,
+    OutgoingMessage,
+    Sender,
+    Transport,
+    TransportError,
+)
+from digest.send.workers import is_dead_worker, new_worker_id
+from digest.store import deliveries as ledger
+from digest.store.editions import set_edition_status
+from digest.store.subscribers import eligible_subscriber_ids
+
+OPEN_STATUSES = ("draft", "approved", "sending")
+
+
+@dataclass(frozen=True, slots=True)
+class SendReport:
+    """Where an edition's send stands after this run, and what this run did."""
+
+    recipients: int
+    sent: int
+    failed: int
+    suppressed: int
+    unknown: int
+    pending: int
+    held: int
+    seconds: float
+    rate: float  # recipients accepted per second during this run
+    edition_id: int | None = None
+    edition_status: str = ""
+    in_flight: int = 0
+    sent_now: int = 0  # accepted by the provider during this run
+    batches_now: int = 0
+    next_due: datetime | None = None
+    dry_run: bool = False
+    note: str | None = None
+    variants: dict[str, int] = field(default_factory=dict)  # locale -> recipients (dry run)
+
+    @property
+    def complete(self) -> bool:
+        """Everyone was either sent, suppressed or refused: nothing pending or unknown."""
+        return self.pending == 0 and self.unknown == 0 and self.in_flight == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready values."""
+        out = asdict(self)
+        out["next_due"] = self.next_due.isoformat() if self.next_due else None
+        out["seconds"] = round(self.seconds, 3)
+        out["rate"] = round(self.rate, 1)
+        return out
+
+
+@dataclass
+class _Tally:
+    """What this run did, shared by the worker threads."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: int = 0
+    batches: int = 0
+    fatal: TransportError | None = None
+    error: BaseException | None = None
+
+    def add(self, sent: int) -> None:
+        with self.lock:
+            self.sent += sent
+            self.batches += 1
+
+
+class _Variants:
+    """Each locale's rendering, made once and checked by the compliance gate before use."""
+
+    def __init__(self, app: App, render: Callable[[str], RenderedEmail]) -> None:
+        self._app = app
+        self._render = render
+        self._lock = threading.Lock()
+        self._done: dict[str, RenderedEmail] = {}
+
+    def get(self, locale: str) -> RenderedEmail:
+        with self._lock:
+            if locale not in self._done:
+                rendered = self._render(locale)
+                gate_variant(rendered, self._app)
+                self._done[locale] = rendered
+            return self._done[locale]
+
+
+def gate_variant(rendered: RenderedEmail, app: App) -> None:
+    """Re-run the compliance gate on a variant right before it is sent."""
+    from digest.render import check_rendered, require_compliance
+
+    require_compliance(check_rendered(rendered, app.config))
+
+
+def list_id_header(app: App, segment: Segment) -> str:
+    """The List-Id header for the segment: "Title <segment.domain>" (RFC 2919)."""
+    from digest.render import list_id
+
+    return f"{segment.display_title} <{list_id(app.config, segment.name)}>"
+
+
+def send_edition(
+    app: App,
+    edition: Edition,
+    variant: Callable[[str], RenderedEmail],
+    *,
+    retry_unknown: bool = False,
+    dry_run: bool = False,
+    progress: bool = False,
+    worker_id: str | None = None,
+) -> SendReport:
+    """Send ``edition`` to its segment exactly once per subscriber; resumable at any point.
+
+    Raises SendAborted (with the report so far) when the provider refuses the credentials
+    or the message itself; nothing is lost: unsent batches stay pending for the next run.
+    """
+    if edition.id is None:
+        raise SendError(f"edition {edition.segment} {edition.edition_date} was never stored")
+    segment = app.config.segment(edition.segment)
+    started = time.monotonic()
+    if dry_run:
+        return _dry_run(app, edition, segment, variant, started)
+    worker = worker_id or new_worker_id()
+    transport = app.transport()
+    tally = _Tally()
+    try:
+        status, note = _prepare(app, edition, segment, transport, worker, retry_unknown)
+        if status == "sending":
+            _run_workers(
+                app, edition, segment, transport, variant, worker, tally, progress, retry_unknown
+            )
+            status = _finish(app, edition.id)
+    finally:
+        transport.close()
+    report = _report(app, edition.id, status, started, tally, note)
+    if tally.error is not None:
+        if isinstance(tally.error, SendError):
+            raise tally.error
+        raise SendError(f"sending stopped: {tally.error}") from tally.error
+    if tally.fatal is not None:
+        raise SendAborted(tally.fatal.reason, report)
+    return report
+
+
+def _prepare(
+    app: App,
+    edition: Edition,
+    segment: Segment,
+    transport: Transport,
+    worker: str,
+    retry_unknown: bool,
+) -> tuple[str, str | None]:
+    """Plan the ledger once and open the edition for sending; returns (status, note)."""
+    assert edition.id is not None
+    now = app.clock()
+    try:
+        with app.engine.begin() as conn:
+            status = ledger.lock_edition(conn, edition.id)
+            if status is None:
+                raise SendError(f"edition {edition.segment} {edition.edition_date} is gone")
+            if status in ("skipped", "cancelled"):
+                return status, f"the edition is {status}; nothing is sent"
+            if not ledger.is_planned(conn, edition.id):
+                if status not in OPEN_STATUSES:
+                    return status, f"the edition is {status} and has no send ledger"
+                ledger.plan_deliveries(
+                    conn,
+                    edition.id,
+                    segment,
+                    now,
+                    batch_size=transport.max_batch_size,
+                    planner=worker,
+                    not_before=_due_rule(segment, edition, now),
+                    by_timezone=segment.local_time_delivery,
+                )
+            ledger.recover_abandoned_batches(conn, edition.id, now, is_dead_worker)
+            if status == "sent":
+                if not retry_unknown:
+                    return status, "the edition was already sent; nothing more to send"
+                counts = ledger.delivery_counts(conn, edition.id, now=now, is_dead=is_dead_worker)
+                if counts.unknown == 0:
+                    return status, "the edition was already sent and nothing is unknown"
+                set_edition_status(conn, edition.id, "sending", now, expect=("sent",))
+                return "sending", None
+            if status in OPEN_STATUSES:
+                set_edition_status(conn, edition.id, "sending", now, expect=OPEN_STATUSES)
+                return "sending", None
+            return status, f"the edition is {status}"
+    except SQLAlchemyError as exc:
+        raise SendError(f"cannot prepare the send ledger: {exc}") from None
+
+
+def _due_rule(
+    segment: Segment, edition: Edition, now: datetime
+) -> Callable[[str | None], datetime | None]:
+    """not_before for a timezone group: the local send time if still ahead, else None."""
+
+    def due(timezone: str | None) -> datetime | None:
+        if timezone is None or not segment.local_time_delivery:
+            return None
+        at = local_due_time(segment, edition.edition_date, timezone)
+        return at if at > now else None
+
+    return due
+
+
+def _finish(app: App, edition_id: int) -> str:
+    """Mark the edition sent when no batch is pending or submitting; its status after."""
+    now = app.clock()
+    with app.engine.begin() as conn:
+        status = ledger.lock_edition(conn, edition_id) or ""
+        if status == "sending" and ledger.open_batch_count(conn, edition_id) == 0:
+            set_edition_status(conn, edition_id, "sent", now, expect=("sending",))
+            return "sent"
+        return status
+
+
+def _report(
+    app: App, edition_id: int, status: str, started: float, tally: _Tally, note: str | None
+) -> SendReport:
+    now = app.clock()
+    with app.engine.connect() as conn:
+        counts = ledger.delivery_counts(conn, edition_id, now=now, is_dead=is_dead_worker)
+        next_due = ledger.next_due_time(conn, edition_id) if counts.held else None
+    seconds = time.monotonic() - started
+    return SendReport(
+        recipients=counts.recipients,
+        sent=counts.sent,
+        failed=counts.failed,
+        suppressed=counts.suppressed,
+        unknown=counts.unknown,
+        pending=counts.pending,
+        held=counts.held,
+        seconds=seconds,
+        rate=tally.sent / seconds if seconds > 0 else 0.0,
+        edition_id=edition_id,
+        edition_status=status,
+        in_flight=counts.in_flight,
+        sent_now=tally.sent,
+        batches_now=tally.batches,
+        next_due=next_due,
+        note=note,
+    )
+
+
+def _dry_run(
+    app: App,
+    edition: Edition,
+    segment: Segment,
+    variant: Callable[[str], RenderedEmail],
+    started: float,
+) -> SendReport:
+    """What a send would do now, rendering and gating each variant, writing nothing."""
+    assert edition.id is not None
+    now = app.clock()
+    with app.engine.connect() as conn:
+        planned = ledger.is_planned(conn, edition.id)
+        if planned:
+            counts = ledger.delivery_counts(conn, edition.id, now=now, is_dead=is_dead_worker)
+            groups = []
+        else:
+            groups = ledger.plan_groups(conn, segment, now, by_timezone=False)
+    variants: dict[str, int] = {}
+    for group in groups:
+        variants[group.locale] = variants.get(group.locale, 0) + group.count
+    for locale in variants:
+        gate_variant(variant(locale), app)
+    seconds = time.monotonic() - started
+    if planned:
+        return SendReport(
+            recipients=counts.recipients, sent=counts.sent, failed=counts.failed,
+            suppressed=counts.suppressed, unknown=counts.unknown, pending=counts.pending,
+            held=counts.held, seconds=seconds, rate=0.0, edition_id=edition.id,
+            edition_status=edition.status, in_flight=counts.in_flight, dry_run=True,
+            note="the send has begun; these are the ledger's counts",
+        )
+    total = sum(variants.values())
+    return SendReport(
+        recipients=total, sent=0, failed=0, suppressed=0, unknown=0, pending=total, held=0,
+        seconds=seconds, rate=0.0, edition_id=edition.id, edition_status=edition.status,
+        dry_run=True, variants=variants,
+    )
+
+
+def _run_workers(
+    app: App,
+    edition: Edition,
+    segment: Segment,
+    transport: Transport,
+    variant: Callable[[str], RenderedEmail],
+    worker: str,
+    tally: _Tally,
+    progress: bool,
+    retry_unknown: bool,
+) -> None:
+    """Run the worker threads until no due batch is left, the send is cancelled or fails."""
+    assert edition.id is not None
+    with app.engine.connect() as conn:
+        counts = ledger.delivery_counts(conn, edition.id)
+    todo = counts.pending + (counts.unknown if retry_unknown else 0)
+    limiter = RateLimiter(app.config.transport.rate_limit_per_second)
+    stop = threading.Event()
+    job = _Job(
+        app=app,
+        edition_id=edition.id,
+        segment=segment,
+        transport=transport,
+        variants=_Variants(app, variant),
+        worker=worker,
+        limiter=limiter,
+        stop=stop,
+        tally=tally,
+        retry_unknown=retry_unknown,
+        message_base=_message_base(app, edition, segment),
+    )
+    threads_n = max(1, min(app.config.transport.concurrency, counts.batches or 1))
+    label = f"{segment.name} {edition.edition_date}"
+    with SendProgress(enabled=progress, total=todo, label=label) as bar:
+        job.progress = bar
+        threads = [
+            threading.Thread(target=job.loop, name=f"digest-send-{i}", daemon=True)
+            for i in range(threads_n)
+        ]
+        for t in threads:
+            t.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.2)
+        except KeyboardInterrupt:
+            stop.set()
+            for t in threads:
+                t.join()
+            raise
+
+
+@dataclass(frozen=True, slots=True)
+class _MessageBase:
+    sender: Sender
+    list_id: str
+    unsubscribe_mailto: str | None
+    categories: tuple[str, ...]
+
+
+def _message_base(app: App, edition: Edition, segment: Segment) -> _MessageBase:
+    pub = app.config.publication
+    return _MessageBase(
+        sender=Sender(pub.from_email, pub.from_name, pub.reply_to),
+        list_id=list_id_header(app, segment),
+        unsubscribe_mailto=app.config.email.unsubscribe_mailto,
+        categories=("digest", segment.name, f"edition-{edition.id}"),
+    )
+
+
+@dataclass
+class _Job:
+    """One run's shared state; ``loop`` is what every worker thread runs."""
+
+    app: App
+    edition_id: int
+    segment: Segment
+    transport: Transport
+    variants: _Variants
+    worker: str
+    limiter: RateLimiter
+    stop: threading.Event
+    tally: _Tally
+    retry_unknown: bool
+    message_base: _MessageBase
+    progress: SendProgress | None = None
+
+    def loop(self) -> None:
+        try:
+            while not self.stop.is_set():
+                claimed = self._claim()
+                if claimed is None:
+                    return
+                batch, recipients = claimed
+                self._send(batch, recipients)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            with self.tally.lock:
+                if self.tally.error is None:
+                    self.tally.error = exc
+            self.stop.set()
+
+    def _lease(self, extra: float = 0.0) -> datetime:
+        return self.app.clock() + timedelta(seconds=self.transport.lease_seconds + extra)
+
+    def _claim(self) -> tuple[ledger.ClaimedBatch, list[BatchRecipient]] | None:
+        """Claim a batch, drop the recipients no longer eligible, commit ``submitting``."""
+        now = self.app.clock()
+        statuses = ledger.CLAIMABLE_RETRY_UNKNOWN if self.retry_unknown else ledger.CLAIMABLE
+        with self.app.engine.begin() as conn:
+            batch = ledger.claim_next_batch(
+                conn,
+                self.edition_id,
+                self.worker,
+                now,
+                self._lease(),
+                horizon=now + self.transport.schedule_ahead,
+                statuses=statuses,
+            )
+            if batch is None:
+                return None
+            if self.retry_unknown:
+                ledger.reopen_unknown_deliveries(conn, batch, now)
+            found, gone = ledger.batch_recipients(conn, self.edition_id, batch.seq)
+            eligible = eligible_subscriber_ids(
+                conn, self.segment, [r.subscriber_id for r in found], now
+            )
+            dropped = [r.subscriber_id for r in found if r.subscriber_id not in eligible]
+            ledger.mark_deliveries_suppressed(
+                conn, self.edition_id, dropped,
+                "no longer eligible at send time (unsubscribed, bounced, complained, "
+                "suppressed or paused)", now,
+            )
+            ledger.mark_deliveries_suppressed(
+                conn, self.edition_id, gone, "subscriber deleted before sending", now
+            )
+            keep = [r for r in found if r.subscriber_id in eligible]
+        if self.progress is not None and (dropped or gone):
+            self.progress.advance(len(dropped) + len(gone))
+        send_at = batch.not_before if batch.not_before and batch.not_before > now else None
+        links = self.app.links
+        items = [
+            BatchRecipient(
+                recipient=r,
+                values=PersonalValues(
+                    name=r.name,
+                    email=r.email,
+                    unsubscribe_url=links.unsubscribe_url(r.subscriber_id, self.segment.name),
+                    preferences_url=links.preferences_url(r.subscriber_id),
+                ),
+                send_at=send_at,
+            )
+            for r in keep
+        ]
+        return batch, items
+
+    def _message(self, batch: ledger.ClaimedBatch) -> OutgoingMessage:
+        base = self.message_base
+        return OutgoingMessage(
+            rendered=self.variants.get(batch.locale),
+            sender=base.sender,
+            categories=base.categories,
+            custom_args={
+                "edition_id": str(self.edition_id),
+                "batch": f"{self.edition_id}-{batch.seq}",
+                "segment": self.segment.name,
+            },
+            list_id=base.list_id,
+            unsubscribe_mailto=base.unsubscribe_mailto,
+        )
+
+    def _send(self, batch: ledger.ClaimedBatch, items: list[BatchRecipient]) -> None:
+        """Deliver a claimed batch and commit what happened to each recipient."""
+        if not items:
+            self._record(batch, _Result())
+            return
+        try:
+            message = self._message(batch)
+        except BaseException:
+            self._release(batch, "the variant could not be rendered")
+            raise
+        result = self._deliver(batch, message, items)
+        self._record(batch, result)
+        if result.fatal is not None:
+            with self.tally.lock:
+                if self.tally.fatal is None:
+                    self.tally.fatal = result.fatal
+            self.stop.set()
+
+    def _deliver(
+        self, batch: ledger.ClaimedBatch, message: OutgoingMessage, items: list[BatchRecipient]
+    ) -> _Result:
+        """Send, split and retry as the transport's errors allow; never re-send blindly."""
+        result = _Result()
+        queue: deque[list[BatchRecipient]] = deque([items])
+        retries = waits = 0
+        key = f"{self.edition_id}-{batch.seq}"
+        while queue:
+            part = queue.popleft()
+            if self.stop.is_set() or not self.limiter.acquire(len(part), self.stop):
+                result.unsent.extend(part)
+                continue
+            try:
+                outcome = self.transport.send_batch(message, part, key)
+            except TransportError as exc:
+                part = result.absorb_partial(exc.partial, part)
+                if not part:
+                    continue
+                if exc.fatal:
+                    result.fatal = exc
+                    result.unsent.extend(part)
+                    continue
+                if exc.outcome_unknown:
+                    result.unknown.extend(i.recipient.subscriber_id for i in part)
+                    result.error = exc.reason
+                    continue
+                if exc.rejected:
+                    result.failed.update(exc.rejected)
+                    rest = [i for i in part if i.recipient.subscriber_id not in exc.rejected]
+                    if rest:
+                        queue.appendleft(rest)
+                    continue
+                if exc.splittable and len(part) > 1:
+                    half = len(part) // 2
+                    queue.appendleft(part[half:])
+                    queue.appendleft(part[:half])
+                    continue
+                if exc.retryable and self._may_retry(exc, retries, waits):
+                    if exc.status == 429:
+                        waits += 1
+                    else:
+                        retries += 1
+                    wait = exc.retry_after
+                    if wait is None:
+                        wait = self.transport.backoff.delay(retries + waits - 1)
+                    if exc.status == 429:
+                        self.limiter.pause(wait)
+                    self._renew(batch, wait)
+                    self.stop.wait(wait)  # a stop ends the wait; the loop then sets it aside
+                    queue.appendleft(part)
+                    continue
+                tries = retries + waits + 1
+                reason = exc.reason if not exc.retryable else (
+                    f"gave up after {tries} attempt(s): {exc.reason}"
+                )
+                for i in part:
+                    result.failed[i.recipient.subscriber_id] = reason
+                continue
+            result.absorb(outcome)
+        return result
+
+    def _may_retry(self, exc: TransportError, retries: int, waits: int) -> bool:
+        if exc.status == 429:
+            return waits < max(10, self.transport.max_retries)
+        return retries < self.transport.max_retries
+
+    def _renew(self, batch: ledger.ClaimedBatch, wait: float) -> None:
+        now = self.app.clock()
+        with self.app.engine.begin() as conn:
+            ledger.renew_batch_lease(conn, batch.id, self.worker, self._lease(wait), now)
+
+    def _release(self, batch: ledger.ClaimedBatch, reason: str) -> None:
+        with self.app.engine.begin() as conn:
+            ledger.release_batch(conn, batch, self.app.clock(), reason)
+
+    def _record(self, batch: ledger.ClaimedBatch, result: _Result) -> None:
+        now = self.app.clock()
+        with self.app.engine.begin() as conn:
+            if result.unsent and not (result.sent or result.failed or result.unknown):
+                reason = result.fatal.reason if result.fatal else "the send was stopped"
+                ledger.release_batch(conn, batch, now, reason)
+            else:
+                ledger.record_batch_outcome(
+                    conn,
+                    batch,
+                    now,
+                    sent=result.sent,
+                    failed=result.failed,
+                    unknown=result.unknown,
+                    provider_message_id=",".join(result.message_ids) or None,
+                    error=result.error,
+                    reopen=bool(result.unsent),
+                )
+        self.tally.add(len(result.sent))
+        if self.progress is not None:
+            self.progress.advance(len(result.sent) + len(result.failed) + len(result.unknown))
+
+
+@dataclass
+class _Result:
+    """What became of one batch's recipients."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    unknown: list[int] = field(default_factory=list)
+    unsent: list[BatchRecipient] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)
+    error: str | None = None
+    fatal: TransportError | None = None
+
+    def absorb(self, outcome: BatchOutcome) -> None:
+        self.sent.extend(outcome.accepted)
+        self.failed.update(outcome.failed)
+        self.unknown.extend(outcome.unknown)
+        if outcome.provider_message_id:
+            self.message_ids.append(outcome.provider_message_id)
+
+    def absorb_partial(
+        self, partial: BatchOutcome | None, part: Sequence[BatchRecipient]
+    ) -> list[BatchRecipient]:
+        """Take what a failing transport settled; the recipients still open."""
+        if partial is None:
+            return list(part)
+        self.absorb(partial)
+        settled = set(partial.accepted) | set(partial.failed) | set(partial.unknown)
+        return [i for i in part if i.recipient.subscriber_id not in settled]

@@ -1,0 +1,33 @@
+"""Build the configured transport from config and secrets (the composition root calls this)."""
+
+from __future__ import annotations
+
+from digest.config import Config, ConfigError, Secrets
+from digest.send.transport import Transport
+
+
+def make_transport(config: Config, secrets: Secrets) -> Transport:
+    """The transport named by ``transport.kind``; ConfigError when its secret is missing."""
+    kind = config.transport.kind
+    if kind == "outbox":
+        from digest.send.outbox import OutboxTransport
+
+        return OutboxTransport(config.transport.outbox.path)
+    if kind == "sendgrid":
+        if not secrets.sendgrid_api_key:
+            raise ConfigError(
+                "transport.kind is sendgrid but SENDGRID_API_KEY is not set in the environment"
+            )
+        from digest.send.sendgrid import SendGridTransport
+
+        return SendGridTransport(secrets.sendgrid_api_key, config.transport.sendgrid)
+    if kind == "smtp":
+        smtp = config.transport.smtp
+        if smtp.username and not secrets.smtp_password:
+            raise ConfigError(
+                "transport.smtp.username is set but SMTP_PASSWORD is not set in the environment"
+            )
+        from digest.send.smtp import SmtpTransport
+
+        return SmtpTransport(smtp, password=secrets.smtp_password)
+    raise ConfigError(f"transport.kind: unknown transport {kind!r}")
