@@ -51,3 +51,18 @@ def test_other_key_purpose_garbage_and_expiry_are_refused() -> None:
     old._signer.get_timestamp = lambda: int(time.time()) - 7200  # type: ignore[method-assign]
     with pytest.raises(TokenError, match="expired"):
         signer.load(old.make(7, "unsubscribe", "tech-he"), "unsubscribe")
+
+
+def test_one_manage_token_opens_both_pages_but_not_confirm() -> None:
+    signer = TokenSigner(KEY, 3600)
+    links = LinkBuilder("https://digest.skn.example", signer)
+    unsub, prefs = links.manage_urls(9, "markets-en")
+    token = unsub.rsplit("/", 1)[1]
+    assert prefs == f"https://digest.skn.example/p/{token}"
+    assert signer.load(token, "unsubscribe").segment == "markets-en"
+    assert signer.load(token, "preferences").subscriber_id == 9
+    with pytest.raises(TokenError):
+        signer.load(token, "confirm")
+    plain_unsub = links.unsubscribe_url(9, "markets-en").rsplit("/", 1)[1]
+    with pytest.raises(TokenError):
+        signer.load(plain_unsub, "preferences")
