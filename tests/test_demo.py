@@ -29,6 +29,7 @@ def test_demo_runs_end_to_end_and_never_sends_twice(tmp_path: Path) -> None:
     files = sorted((tmp_path / "outbox").rglob("*.eml"))
     assert len(files) == 6
     assert "summary: 2 segment(s)" in first.stdout
+    assert "6 email(s) sent now to outbox" in first.stdout
     disclaimer = "does not contain any promise of investment returns"
     for f in files:
         msg = email.message_from_bytes(f.read_bytes(), policy=policy.default)
@@ -45,3 +46,5 @@ def test_demo_runs_end_to_end_and_never_sends_twice(tmp_path: Path) -> None:
     second = digest("run", "--demo", cwd=tmp_path, env=env, timeout=300)
     assert second.returncode == 0, second.stderr
     assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 6
+    assert "already sent earlier; nothing sent now" in second.stdout
+    assert "0 email(s) sent now" in second.stdout

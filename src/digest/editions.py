@@ -232,6 +232,7 @@ def edition_status(
     app: App, segment_name: str, edition_date: date
 ) -> tuple[Edition | None, DeliveryCounts | None]:
     """The edition for the date (if any) and its delivery counts (if sending began)."""
+    from digest.send.workers import is_dead_worker
     from digest.store.deliveries import delivery_counts
 
     app.config.segment(segment_name)
@@ -239,4 +240,4 @@ def edition_status(
         edition = edition_for(conn, segment_name, edition_date)
         if edition is None or edition.id is None:
             return edition, None
-        return edition, delivery_counts(conn, edition.id)
+        return edition, delivery_counts(conn, edition.id, now=app.clock(), is_dead=is_dead_worker)

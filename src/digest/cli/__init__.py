@@ -133,6 +133,8 @@ def _error_exit_code(exc: BaseException) -> tuple[str, int] | None:
         ("digest.send.transport", "TransportError", EXIT_FAILED),
         ("digest.tokens", "TokenError", EXIT_USAGE),
         ("digest.scheduling.errors", "ScheduleError", EXIT_USAGE),
+        ("digest.send.errors", "SendAborted", EXIT_FATAL),
+        ("digest.send.errors", "SendError", EXIT_USAGE),
         ("digest.ingest.errors", "IngestError", EXIT_USAGE),
     ):
         mod = sys.modules.get(modname)

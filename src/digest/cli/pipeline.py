@@ -332,7 +332,7 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
     if not due:
         click.echo("no segment is due now")
     exit_code = 1 if report.failed else 0
-    totals = {"sent": 0, "failed": 0, "suppressed": 0, "unknown": 0}
+    totals = {"sent_now": 0, "failed": 0, "suppressed": 0, "unknown": 0}
     for seg in due:
         d = local_today(seg, now)
         try:
@@ -344,9 +344,12 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
             totals[k] += getattr(rep, k)
         if rep.failed or rep.unknown:
             exit_code = EXIT_FAILED
+        already = (
+            " (already sent earlier; nothing sent now)" if rep.sent and not rep.sent_now else ""
+        )
         click.echo(
             f"{seg.name} {d}: {rep.recipients} recipient(s): {rep.sent} sent, {rep.failed} failed, "
-            f"{rep.suppressed} suppressed, {rep.unknown} unknown"
+            f"{rep.suppressed} suppressed, {rep.unknown} unknown{already}"
         )
     with app.engine.connect() as conn:
         from digest.store.articles import count_articles
@@ -359,7 +362,7 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
     )
     click.echo(
         f"summary: {len(due)} segment(s), {n_articles} article(s) stored, "
-        f"{totals['sent']} email(s) sent to {where}"
+        f"{totals['sent_now']} email(s) sent now to {where}"
     )
     if exit_code:
         sys.exit(exit_code)

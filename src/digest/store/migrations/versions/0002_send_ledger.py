@@ -1,13 +1,13 @@
 """send ledger: deliveries keyed by batch seq, batch leases and timezones, send plans
 
-Revision ID: 0003_send
+Revision ID: 0002
 Revises: 0001
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_send"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
