@@ -178,6 +178,8 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="use SQLite instead of PostgreSQL")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--bare-requests", type=int, default=200)
+    parser.add_argument("--profile", metavar="PATH",
+                        help="record the send with py-spy (collapsed stacks) into PATH")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
     standin, url = start_standin(workdir)
@@ -190,7 +192,7 @@ def main() -> None:
         config = workdir / "config.yaml"
         config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         bare = bare_client_rate(url, args.bare_requests)
-        wall, rss_kib, report = run_send_with_rusage(config, args.concurrency)
+        wall, rss_kib, report = run_send_with_rusage(config, args.concurrency, args.profile)
         per_token = token_seconds(20_000)
         rate = args.n / wall
         print(f"database            {'SQLite' if args.sqlite else 'PostgreSQL'}")
@@ -212,7 +214,9 @@ def main() -> None:
         drop_database(db_name)
 
 
-def run_send_with_rusage(config: Path, concurrency: int) -> tuple[float, int, dict[str, object]]:
+def run_send_with_rusage(
+    config: Path, concurrency: int, profile: str | None = None
+) -> tuple[float, int, dict[str, object]]:
     """Like run_send, reaping the child with wait4 so its own peak RSS is known."""
     env = dict(os.environ, DIGEST_SECRET_KEY=TEST_SECRET, SENDGRID_API_KEY=VALID_KEY,
                PYTHONPATH=str(REPO))
@@ -220,8 +224,13 @@ def run_send_with_rusage(config: Path, concurrency: int) -> tuple[float, int, di
     err_path = config.parent / "send.err"
     started = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        wrap = (
+            ["py-spy", "record", "--format", "raw", "--subprocesses", "--rate", "200",
+             "-o", profile, "--"]
+            if profile else []
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from digest.cli import main; main()", "--config",
+            [*wrap, sys.executable, "-c", "from digest.cli import main; main()", "--config",
              str(config), "send", "markets-en", "--date", EDITION_DATE.isoformat(), "--yes",
              "--json"],
             stdout=out, stderr=err, env=env, cwd=str(config.parent),
@@ -232,7 +241,8 @@ def run_send_with_rusage(config: Path, concurrency: int) -> tuple[float, int, di
     proc.returncode = code
     if code not in (0, 1):
         raise SystemExit(f"digest send failed ({code}): {err_path.read_text()[-2000:]}")
-    return wall, usage.ru_maxrss, json.loads(out_path.read_text())
+    lines = [ln for ln in out_path.read_text().splitlines() if ln.startswith("{")]
+    return wall, usage.ru_maxrss, json.loads(lines[-1])
 
 
 if __name__ == "__main__":

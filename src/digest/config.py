@@ -397,7 +397,7 @@ def load_secrets() -> Secrets:
     for key, value in values.items():
         if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:
             raise ConfigError(f"{names[key]} is set to a placeholder value; set the real secret")
-    key = values["secret_key"]
-    if key is not None and len(key) < 32:
+    secret = values["secret_key"]
+    if secret is not None and len(secret) < 32:
         raise ConfigError("DIGEST_SECRET_KEY must be at least 32 characters long")
     return Secrets(**values)

@@ -109,7 +109,7 @@ def segments_cmd(obj: CliContext, as_json: bool) -> None:
     app = obj.app()
     now = app.clock()
     decisions = last_outcomes(app)
-    rows = []
+    rows: list[dict[str, Any]] = []
     with app.engine.connect() as conn:
         for seg in app.config.segments:
             nxt = next_run(seg, now)

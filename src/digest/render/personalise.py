@@ -16,7 +16,7 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 @lru_cache(maxsize=16)
 def _name_fallback(locale: str) -> str:
     # Word used in "Hi %(name)s," when the subscriber gave no name ("Hi there,").
-    return translations(locale).pgettext("greeting without a name", "there")
+    return str(translations(locale).pgettext("greeting without a name", "there"))
 
 
 def _values(rendered: RenderedEmail, values: PersonalValues) -> dict[str, str]:

@@ -91,7 +91,7 @@ def _text(value: str, default_dir: str) -> Text:
 def topic_label(topic: str, locale: str) -> str:
     """A topic key shown as a label, translated through the catalog when it has an entry."""
     label = topic.replace("-", " ").replace("_", " ").strip().capitalize()
-    return translations(locale).pgettext("topic", label)
+    return str(translations(locale).pgettext("topic", label))
 
 
 def edition_title(segment: Segment, locale: str) -> str:

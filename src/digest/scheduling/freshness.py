@@ -20,6 +20,9 @@ def stale_sources(conn: Connection, sources: Sequence[str], fresh_since: datetim
         )
     ).all()
     last_ok = {name: at for name, at in rows}
-    return [
-        name for name in sources if last_ok.get(name) is None or last_ok[name] < fresh_since
-    ]
+    stale = []
+    for name in sources:
+        at = last_ok.get(name)
+        if at is None or at < fresh_since:
+            stale.append(name)
+    return stale

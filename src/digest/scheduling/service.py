@@ -205,7 +205,7 @@ def _install_signal_handlers(scheduler: BlockingScheduler) -> dict[int, Any]:
         if scheduler.running:
             scheduler.shutdown(wait=False)
 
-    previous = {}
+    previous: dict[int, Any] = {}
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous[sig] = signal.signal(sig, handle)
     return previous

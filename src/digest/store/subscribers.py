@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Select,
     String,
@@ -174,7 +175,7 @@ def upsert_subscribers(
 
 def _audience_clause(segment: Segment) -> Any:
     """SQL for the segment's audience filter (every listed attribute must match)."""
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     for key, values in (segment.audience or {}).items():
         if not values:
             continue
@@ -209,7 +210,9 @@ def _eligible_clauses(segment: Segment, now: datetime) -> list[Any]:
     return clauses
 
 
-def segment_recipients_query(segment: Segment, now: datetime) -> Select[Any]:
+def segment_recipients_query(
+    segment: Segment, now: datetime
+) -> Select[int, str, str, str, str]:
     """SELECT id, email, name, locale, timezone of everyone who should get the segment now."""
     return (
         select(
@@ -306,15 +309,12 @@ def iter_subscribers_for_export(
     """Every subscriber in id order with their segments, streamed in chunks."""
     after = 0
     while True:
-        rows = (
-            conn.execute(
-                select(SubscriberRow)
-                .where(SubscriberRow.id > after)
-                .order_by(SubscriberRow.id)
-                .limit(chunk)
-            )
-            .all()
-        )
+        rows = conn.execute(
+            select(SubscriberRow)
+            .where(SubscriberRow.id > after)
+            .order_by(SubscriberRow.id)
+            .limit(chunk)
+        ).all()
         if not rows:
             return
         ids = [r.id for r in rows]

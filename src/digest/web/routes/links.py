@@ -7,6 +7,8 @@ The one exception the standard asks for is RFC 8058: a POST with
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -39,8 +41,9 @@ def router(ctx: WebContext) -> APIRouter:
 
     # ---- confirm -----------------------------------------------------------------------
 
-    def confirm_page(request: Request, token: str, state: str, view: actions.ConfirmationView
-                     ) -> HTMLResponse:
+    def confirm_page(
+        request: Request, token: str, state: str, view: actions.ConfirmationView
+    ) -> HTMLResponse:
         locale = ctx.subscriber_locale(request, view.request.locale)
         t = Strings(locale)
         segments = ", ".join(titles.get(s, s) for s in view.request.segments) or t("none_chosen")
@@ -83,7 +86,7 @@ def router(ctx: WebContext) -> APIRouter:
     # ---- unsubscribe -------------------------------------------------------------------
 
     def unsubscribe_page(
-        request: Request, token: str, sub: SubscriberRecord, segment: str | None, **values: object
+        request: Request, token: str, sub: SubscriberRecord, segment: str | None, **values: Any
     ) -> HTMLResponse:
         locale = ctx.subscriber_locale(request, sub.locale)
         return ctx.pages.page(
