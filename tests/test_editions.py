@@ -77,3 +77,22 @@ def test_draft_stores_nothing_and_explains(app: App) -> None:
 def test_skip_edition_records_reason(app: App) -> None:
     edition = skip_edition(app, "markets-en", date(2026, 1, 30), "missed: outside misfire grace")
     assert edition.status == "skipped" and edition.skip_reason == "missed: outside misfire grace"
+
+
+def test_an_article_ingested_after_the_cutoff_but_dated_before_goes_out_next_time(
+    any_app: App, clock: FixedClock
+) -> None:
+    from dataclasses import replace
+
+    seed(any_app, article("DAX day one", categories=("Markets",), hours_ago=3))
+    day1 = build_edition(any_app, "markets-en", date(2026, 1, 30))
+    # the feed lagged: dated 10 minutes before day one's cutoff, first seen an hour after it
+    late = replace(
+        article("DAX late wire story", categories=("Markets",), hours_ago=0),
+        published_at=day1.cutoff_at - timedelta(minutes=10),
+        first_seen_at=day1.cutoff_at + timedelta(hours=1),
+    )
+    seed(any_app, late)
+    clock.now = NOW + timedelta(days=1)
+    day2 = build_edition(any_app, "markets-en", date(2026, 1, 31))
+    assert [i.article.title for i in day2.items] == ["DAX late wire story"]

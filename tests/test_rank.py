@@ -119,3 +119,19 @@ def test_ties_break_deterministically() -> None:
     y = article("DAX y", hours_ago=1, uid="y")
     assert [s.article.uid for s in rank([y, x], inp()).selected] == ["x", "y"]
     assert [s.article.uid for s in rank([x, y], inp()).selected] == ["x", "y"]
+
+
+def test_late_arrivals_count_once_a_feed_catches_up() -> None:
+    from dataclasses import replace
+
+    lagged = replace(
+        article("DAX story the feed published late", hours_ago=30),
+        first_seen_at=NOW - timedelta(hours=1),
+    )
+    ancient = replace(
+        article("DAX archive item", hours_ago=24 * 30), first_seen_at=NOW - timedelta(hours=1)
+    )
+    strict = rank([lagged, ancient], inp())
+    assert strict.selected == ()
+    lenient = rank([lagged, ancient], inp(late_since=NOW - timedelta(hours=48)))
+    assert [s.article.title for s in lenient.selected] == ["DAX story the feed published late"]

@@ -16,7 +16,7 @@ from digest.app import App
 from digest.config import Segment
 from digest.models import Edition, EditionItem, RankResult, RenderedEmail
 from digest.rank import RankInput, rank
-from digest.store.articles import articles_published_between
+from digest.store.articles import articles_for_window
 from digest.store.editions import (
     carried_article_ids,
     edition_for,
@@ -72,7 +72,8 @@ def draft_edition(
         start = previous_cutoff(conn, segment.name, edition_date)
         if start is None or start >= cutoff:
             start = cutoff - timedelta(hours=segment.lookback_hours)
-        articles = articles_published_between(conn, start, cutoff)
+        late_since = start - timedelta(hours=segment.lookback_hours)
+        articles = articles_for_window(conn, start, cutoff, late_since)
         carried = carried_article_ids(conn, segment.name, edition_date)
     result = rank(
         articles,
@@ -83,6 +84,7 @@ def draft_edition(
             window_start=start,
             now=cutoff,
             exclude_ids=frozenset(carried),
+            late_since=late_since,
         ),
     )
     items = tuple(

@@ -37,6 +37,9 @@ class RankInput:
     window_start: datetime
     now: datetime
     exclude_ids: frozenset[int] = frozenset()
+    # Articles first seen inside the window but dated before it (a feed that lagged) still
+    # count when published after this time; None takes only articles dated in the window.
+    late_since: datetime | None = None
 
 
 @lru_cache(maxsize=512)
@@ -98,6 +101,17 @@ def score_article(article: Article, inp: RankInput) -> ScoredArticle:
     )
 
 
+def in_window(article: Article, inp: RankInput) -> bool:
+    """Published in the window, or first seen in it after a feed lagged behind."""
+    if inp.window_start < article.published_at <= inp.now:
+        return True
+    return (
+        inp.late_since is not None
+        and inp.window_start < article.first_seen_at <= inp.now
+        and inp.late_since < article.published_at <= inp.now
+    )
+
+
 def _order(s: ScoredArticle) -> tuple[float, float, str]:
     return (-s.score, -s.article.published_at.timestamp(), s.article.uid)
 
@@ -112,7 +126,7 @@ def rank(articles: Iterable[Article], inp: RankInput) -> RankResult:
             dropped.append((s, "already sent in an earlier edition of this segment"))
         elif art.published_at > inp.now:
             dropped.append((s, "scheduled for later publication"))
-        elif art.published_at <= inp.window_start:
+        elif not in_window(art, inp):
             dropped.append((s, "published before this edition's window"))
         elif s.score <= 0:
             dropped.append((s, "matches none of the segment's topics"))

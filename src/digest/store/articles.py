@@ -15,7 +15,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -172,6 +183,26 @@ def articles_published_between(conn: Connection, start: datetime, end: datetime)
     query = (
         select(*_ARTICLE_COLUMNS)
         .where(ArticleRow.published_at > start, ArticleRow.published_at <= end)
+        .order_by(ArticleRow.published_at.desc(), ArticleRow.id)
+    )
+    return [_article(row) for row in conn.execute(query)]
+
+
+def articles_for_window(
+    conn: Connection, start: datetime, end: datetime, late_since: datetime
+) -> list[Article]:
+    """Articles published in (start, end], plus late arrivals: first seen in (start, end]
+    though published earlier (after ``late_since``), newest first (ties by id)."""
+    in_window = and_(ArticleRow.published_at > start, ArticleRow.published_at <= end)
+    arrived_late = and_(
+        ArticleRow.first_seen_at > start,
+        ArticleRow.first_seen_at <= end,
+        ArticleRow.published_at > late_since,
+        ArticleRow.published_at <= end,
+    )
+    query = (
+        select(*_ARTICLE_COLUMNS)
+        .where(or_(in_window, arrived_late))
         .order_by(ArticleRow.published_at.desc(), ArticleRow.id)
     )
     return [_article(row) for row in conn.execute(query)]

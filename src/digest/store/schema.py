@@ -73,7 +73,7 @@ class ArticleRow(Base):
     image_url: Mapped[str | None] = mapped_column(Text)
     read_minutes: Mapped[int] = mapped_column(Integer, default=1)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     content_hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
