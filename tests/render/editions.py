@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
+from digest.demo import SEED  # the packaged copy of ../shared/seed's article page
 from digest.models import Article, Edition, EditionItem
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_05466412dccc7739.txt"
 NOW = datetime(2026, 1, 30, 5, 0, tzinfo=UTC)
 EDITION_DATE = date(2026, 1, 30)
 
