@@ -117,7 +117,7 @@ def seed_articles(page: str) -> list[DemoArticle]:
             author="רוני מור",
             minutes_ago=180,
             read_minutes=4,
-            categories=("Technology", "Markets"),
+            categories=("Technology", "TASE"),
             summary=(
                 "מניות הטכנולוגיה בבורסת תל אביב עלו בחדות לאחר שמשקיעים הגיבו לדוחות של "
                 "Nvidia ולציפיות להמשך ההשקעות בבינה מלאכותית (AI)."
@@ -144,6 +144,7 @@ def demo_feed_xml(articles: list[DemoArticle], now: datetime) -> str:
       <link>{SITE}/news/{a.slug}?utm_source=rss&amp;utm_medium=feed</link>
       <guid isPermaLink="false">skn-{a.slug}</guid>
       <dc:creator>{escape(a.author)}</dc:creator>
+      <skn:readMinutes>{a.read_minutes}</skn:readMinutes>
       <pubDate>{format_datetime(published)}</pubDate>
       {cats}
       <description>{escape(a.summary)}</description>
@@ -153,7 +154,8 @@ def demo_feed_xml(articles: list[DemoArticle], now: datetime) -> str:
     body = "\n".join(items)
     return f"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"
-     xmlns:content="http://purl.org/rss/1.0/modules/content/">
+     xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:skn="https://www.skn.example/ns/feed">
   <channel>
     <title>SKN Markets — latest articles</title>
     <link>{SITE}/</link>
