@@ -160,14 +160,13 @@ def bare_client_rate(url: str, requests: int) -> float:
 
 
 def token_seconds(sample: int) -> float:
-    """Seconds per recipient spent making the two signed links."""
+    """Seconds per recipient spent making the signed links (one manage token for both)."""
     from digest.tokens import LinkBuilder, TokenSigner
 
     links = LinkBuilder("https://digest.skn.example", TokenSigner(TEST_SECRET, 86400))
     started = time.perf_counter()
     for i in range(sample):
-        links.unsubscribe_url(i, "markets-en")
-        links.preferences_url(i)
+        links.manage_urls(i, "markets-en")
     return (time.perf_counter() - started) / sample
 
 
@@ -178,6 +177,7 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="use SQLite instead of PostgreSQL")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--bare-requests", type=int, default=200)
+    parser.add_argument("--workers", type=int, help="digest send --workers (default: CPUs)")
     parser.add_argument("--profile", metavar="PATH",
                         help="record the send with py-spy (collapsed stacks) into PATH")
     args = parser.parse_args()
@@ -192,7 +192,7 @@ def main() -> None:
         config = workdir / "config.yaml"
         config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         bare = bare_client_rate(url, args.bare_requests)
-        wall, rss_kib, report = run_send_with_rusage(config, args.concurrency, args.profile)
+        wall, rss_kib, report = run_send_with_rusage(config, args.workers, args.profile)
         per_token = token_seconds(20_000)
         rate = args.n / wall
         print(f"database            {'SQLite' if args.sqlite else 'PostgreSQL'}")
@@ -215,7 +215,7 @@ def main() -> None:
 
 
 def run_send_with_rusage(
-    config: Path, concurrency: int, profile: str | None = None
+    config: Path, workers: int | None, profile: str | None = None
 ) -> tuple[float, int, dict[str, object]]:
     """Like run_send, reaping the child with wait4 so its own peak RSS is known."""
     env = dict(os.environ, DIGEST_SECRET_KEY=TEST_SECRET, SENDGRID_API_KEY=VALID_KEY,
@@ -232,7 +232,7 @@ def run_send_with_rusage(
         proc = subprocess.Popen(
             [*wrap, sys.executable, "-c", "from digest.cli import main; main()", "--config",
              str(config), "send", "markets-en", "--date", EDITION_DATE.isoformat(), "--yes",
-             "--json"],
+             "--json", *(["--workers", str(workers)] if workers else [])],
             stdout=out, stderr=err, env=env, cwd=str(config.parent),
         )
         _, status, usage = os.wait4(proc.pid, 0)

@@ -32,11 +32,16 @@ def send_config(tmp_path: Path, db_url: str | None = None, **transport: Any) -> 
     return parse_config(raw, "test-config")
 
 
-def send_app(config: Config, clock: FixedClock | None = None, **kw: Any) -> App:
+def send_app(
+    config: Config, clock: FixedClock | None = None, *, secrets: Secrets | None = None, **kw: Any
+) -> App:
     """A migrated app with test secrets (including the stand-in's SendGrid key)."""
     app = build(
         config,
-        Secrets(secret_key=TEST_SECRET, sendgrid_api_key=VALID_KEY, smtp_password="pw-for-tests"),
+        secrets
+        or Secrets(
+            secret_key=TEST_SECRET, sendgrid_api_key=VALID_KEY, smtp_password="pw-for-tests"
+        ),
         clock=clock or FixedClock(NOW),
         **kw,
     )

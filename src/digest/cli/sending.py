@@ -8,6 +8,7 @@ refused us outright (credentials, forbidden, invalid message).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from typing import Any
@@ -95,6 +96,38 @@ def _confirm(app: Any, segment_name: str, edition_date: date) -> bool:
     return click.confirm(f"{what} via {app.config.transport.kind}. Go ahead?", default=False)
 
 
+def _send(
+    app: Any, segment_name: str, edition_date: date, *, processes: int, **options: Any
+) -> Any:
+    """The send use case with ``processes`` sender processes.
+
+    Mirrors ``digest.editions.send_edition`` (build if needed, refuse skipped or cancelled
+    editions), which does not pass a process count on yet.
+    """
+    from digest.editions import (
+        EditionCancelled,
+        EditionSkipped,
+        build_edition,
+        render_variant,
+    )
+    from digest.send.dispatcher import send_edition as dispatch
+
+    edition = build_edition(app, segment_name, edition_date)
+    if edition.status == "skipped":
+        raise EditionSkipped(
+            f"edition {segment_name} {edition_date} was skipped: {edition.skip_reason}"
+        )
+    if edition.status == "cancelled":
+        raise EditionCancelled(f"edition {segment_name} {edition_date} was cancelled")
+    return dispatch(
+        app,
+        edition,
+        lambda locale: render_variant(app, edition, locale),
+        processes=processes,
+        **options,
+    )
+
+
 def register(cli_group: click.Group) -> None:
     """Add send, status and cancel to the root command group."""
 
@@ -109,6 +142,12 @@ def register(cli_group: click.Group) -> None:
         help="Also re-send batches whose outcome is unknown (may duplicate those).",
     )
     @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=None,
+        help="Sender processes (default: the number of CPUs); small sends use one.",
+    )
     @click.pass_context
     def send_cmd(
         ctx: click.Context,
@@ -118,13 +157,14 @@ def register(cli_group: click.Group) -> None:
         yes: bool,
         retry_unknown: bool,
         as_json: bool,
+        workers: int | None,
     ) -> None:
         """Send SEGMENT's edition (build it if needed); running it again resumes, never re-sends.
 
         Asks for confirmation on a terminal unless --yes; without a terminal (cron, the
         scheduler) it proceeds.
         """
-        from digest.editions import EditionCancelled, EditionSkipped, send_edition
+        from digest.editions import EditionCancelled, EditionSkipped
         from digest.render import ComplianceError, RenderError
         from digest.send.errors import SendAborted, SendError
 
@@ -135,13 +175,14 @@ def register(cli_group: click.Group) -> None:
                 if not _confirm(app, segment, edition_date):
                     click.echo("not sent", err=True)
                     sys.exit(EXIT_OK)
-            report = send_edition(
+            report = _send(
                 app,
                 segment,
                 edition_date,
                 retry_unknown=retry_unknown,
                 dry_run=dry_run,
                 progress=sys.stderr.isatty() and not as_json,
+                processes=workers or os.cpu_count() or 1,
             )
         except (EditionSkipped, EditionCancelled) as exc:
             click.echo(str(exc))

@@ -14,35 +14,38 @@ hold it back: they are reported (the CLI exits 1) and ops may re-send them on pu
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.app import App
 from digest.config import Segment
-from digest.models import Edition, PersonalValues, RenderedEmail
+from digest.models import Edition, RenderedEmail
 from digest.send.errors import SendAborted, SendError
 from digest.send.local_time import local_due_time
+from digest.send.processes import HelperPlan, HelperResult, Helpers, process_count
 from digest.send.progress import SendProgress
 from digest.send.throttle import RateLimiter
 from digest.send.transport import (
     BatchOutcome,
-    BatchRecipient,
     OutgoingMessage,
     Sender,
+    SendRow,
     Transport,
     TransportError,
+    deliver_rows,
 )
 from digest.send.workers import is_dead_worker, new_worker_id
 from digest.store import deliveries as ledger
 from digest.store.editions import set_edition_status
-from digest.store.subscribers import eligible_subscriber_ids
 
 OPEN_STATUSES = ("draft", "approved", "sending")
 
@@ -141,8 +144,12 @@ def send_edition(
     dry_run: bool = False,
     progress: bool = False,
     worker_id: str | None = None,
+    processes: int = 1,
 ) -> SendReport:
     """Send ``edition`` to its segment exactly once per subscriber; resumable at any point.
+
+    ``processes`` > 1 starts helper processes (see ``digest.send.processes``) when the
+    edition has enough batches to be worth it.
 
     Raises SendAborted (with the report so far) when the provider refuses the credentials
     or the message itself; nothing is lost: unsent batches stay pending for the next run.
@@ -160,7 +167,8 @@ def send_edition(
         status, note = _prepare(app, edition, segment, transport, worker, retry_unknown)
         if status == "sending":
             _run_workers(
-                app, edition, segment, transport, variant, worker, tally, progress, retry_unknown
+                app, edition, segment, transport, variant, worker, tally, progress,
+                retry_unknown, processes,
             )
             status = _finish(app, edition.id)
     finally:
@@ -325,22 +333,51 @@ def _run_workers(
     tally: _Tally,
     progress: bool,
     retry_unknown: bool,
+    processes: int = 1,
 ) -> None:
-    """Run the worker threads until no due batch is left, the send is cancelled or fails."""
+    """Run the worker threads (and helper processes) until no due batch is left.
+
+    Stops early when the send is cancelled or fails.
+    """
     assert edition.id is not None
     with app.engine.connect() as conn:
         counts = ledger.delivery_counts(conn, edition.id)
+        locales = ledger.claimable_locales(
+            conn, edition.id,
+            ledger.CLAIMABLE_RETRY_UNKNOWN if retry_unknown else ledger.CLAIMABLE,
+        )
     todo = counts.pending + (counts.unknown if retry_unknown else 0)
-    limiter = RateLimiter(app.config.transport.rate_limit_per_second)
-    stop = threading.Event()
+    variants = _Variants(app, variant)
+    helpers: Helpers | None = None
+    extra = process_count(processes, counts.batches) - 1
+    if app._transport_override is not None:
+        extra = 0  # an injected transport lives in this process only
+    rate = app.config.transport.rate_limit_per_second
+    if extra > 0:
+        rendered = {locale: variants.get(locale) for locale in locales}  # gate them first
+        rate = rate / (extra + 1) if rate else rate
+        helpers = Helpers(
+            HelperPlan(
+                config=app.config,
+                secrets=app.secrets,
+                clock=app.clock,
+                edition=edition,
+                variants=rendered,
+                retry_unknown=retry_unknown,
+                rate_share=rate,
+                parent_pid=os.getpid(),
+            ),
+            extra,
+        )
+    stop: Any = helpers.stop if helpers is not None else threading.Event()
     job = _Job(
         app=app,
         edition_id=edition.id,
         segment=segment,
         transport=transport,
-        variants=_Variants(app, variant),
+        variants=variants,
         worker=worker,
-        limiter=limiter,
+        limiter=RateLimiter(rate),
         stop=stop,
         tally=tally,
         retry_unknown=retry_unknown,
@@ -354,17 +391,99 @@ def _run_workers(
             threading.Thread(target=job.loop, name=f"digest-send-{i}", daemon=True)
             for i in range(threads_n)
         ]
+        if helpers is not None:
+            helpers.start()
         for t in threads:
             t.start()
         try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(0.2)
+            while any(t.is_alive() for t in threads) or (helpers and helpers.alive()):
+                alive = [t for t in threads if t.is_alive()]
+                if alive:
+                    alive[0].join(0.2)
+                else:
+                    time.sleep(0.2)
+                if helpers is not None:
+                    bar.advance(helpers.progress.take())
         except KeyboardInterrupt:
             stop.set()
             for t in threads:
                 t.join()
+            if helpers is not None:
+                _merge(tally, helpers.join())
             raise
+        if helpers is not None:
+            _merge(tally, helpers.join())
+            bar.advance(helpers.progress.take())
+
+
+def _merge(tally: _Tally, results: list[HelperResult]) -> None:
+    """Add the helper processes' results to this run's tally."""
+    for r in results:
+        tally.sent += r.sent
+        tally.batches += r.batches
+        if r.fatal is not None and tally.fatal is None:
+            tally.fatal = TransportError(
+                r.fatal, retryable=False, fatal=True, status=r.fatal_status
+            )
+        if r.error is not None and tally.error is None:
+            tally.error = SendError(f"a sender process stopped: {r.error}")
+
+
+class _Advance(Protocol):
+    def advance(self, n: int) -> None: ...
+
+
+def run_claim_loop(
+    app: App,
+    edition: Edition,
+    variants: Mapping[str, RenderedEmail],
+    *,
+    stop: Any,
+    progress: _Advance | None,
+    retry_unknown: bool,
+    rate: float | None,
+) -> _Tally:
+    """Claim and send batches with ``transport.concurrency`` threads until none is left.
+
+    The body of a helper process: ``variants`` were rendered and gated by the main process;
+    ``stop`` is shared with the other processes of the send.
+    """
+    assert edition.id is not None
+    segment = app.config.segment(edition.segment)
+
+    def render(locale: str) -> RenderedEmail:
+        if locale not in variants:
+            raise SendError(f"no rendered variant for locale {locale!r} was handed over")
+        return variants[locale]
+
+    transport = app.transport()
+    tally = _Tally()
+    job = _Job(
+        app=app,
+        edition_id=edition.id,
+        segment=segment,
+        transport=transport,
+        variants=_Variants(app, render),
+        worker=new_worker_id(),
+        limiter=RateLimiter(rate),
+        stop=stop,
+        tally=tally,
+        retry_unknown=retry_unknown,
+        message_base=_message_base(app, edition, segment),
+        progress=progress,
+    )
+    threads = [
+        threading.Thread(target=job.loop, name=f"digest-send-{i}", daemon=True)
+        for i in range(max(1, app.config.transport.concurrency))
+    ]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        transport.close()
+    return tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +492,17 @@ class _MessageBase:
     list_id: str
     unsubscribe_mailto: str | None
     categories: tuple[str, ...]
+    message_id_prefix: str
+
+
+def installation_tag(app: App) -> str:
+    """A short, stable tag of this installation: a salted hash of its token signing key.
+
+    It keeps Message-IDs of two installations (or two databases) apart without revealing
+    anything about the key.
+    """
+    key = app.secrets.secret_key or app._stored_secret_key()
+    return hashlib.sha256(b"digest-message-id\0" + key.encode()).hexdigest()[:12]
 
 
 def _message_base(app: App, edition: Edition, segment: Segment) -> _MessageBase:
@@ -382,6 +512,9 @@ def _message_base(app: App, edition: Edition, segment: Segment) -> _MessageBase:
         list_id=list_id_header(app, segment),
         unsubscribe_mailto=app.config.email.unsubscribe_mailto,
         categories=("digest", segment.name, f"edition-{edition.id}"),
+        message_id_prefix=(
+            f"digest.{segment.name}.{edition.edition_date:%Y%m%d}.{installation_tag(app)}"
+        ),
     )
 
 
@@ -400,7 +533,7 @@ class _Job:
     tally: _Tally
     retry_unknown: bool
     message_base: _MessageBase
-    progress: SendProgress | None = None
+    progress: _Advance | None = None
 
     def loop(self) -> None:
         try:
@@ -419,7 +552,7 @@ class _Job:
     def _lease(self, extra: float = 0.0) -> datetime:
         return self.app.clock() + timedelta(seconds=self.transport.lease_seconds + extra)
 
-    def _claim(self) -> tuple[ledger.ClaimedBatch, list[BatchRecipient]] | None:
+    def _claim(self) -> tuple[ledger.ClaimedBatch, list[SendRow]] | None:
         """Claim a batch, drop the recipients no longer eligible, commit ``submitting``."""
         now = self.app.clock()
         statuses = ledger.CLAIMABLE_RETRY_UNKNOWN if self.retry_unknown else ledger.CLAIMABLE
@@ -437,38 +570,36 @@ class _Job:
                 return None
             if self.retry_unknown:
                 ledger.reopen_unknown_deliveries(conn, batch, now)
-            found, gone = ledger.batch_recipients(conn, self.edition_id, batch.seq)
-            eligible = eligible_subscriber_ids(
-                conn, self.segment, [r.subscriber_id for r in found], now
-            )
-            dropped = [r.subscriber_id for r in found if r.subscriber_id not in eligible]
-            ledger.mark_deliveries_suppressed(
-                conn, self.edition_id, dropped,
-                "no longer eligible at send time (unsubscribed, bounced, complained, "
-                "suppressed or paused)", now,
-            )
-            ledger.mark_deliveries_suppressed(
-                conn, self.edition_id, gone, "subscriber deleted before sending", now
-            )
-            keep = [r for r in found if r.subscriber_id in eligible]
+            found = ledger.batch_send_rows(conn, self.segment, self.edition_id, batch.seq, now)
+            gone = [r[0] for r in found if r[1] is None]
+            dropped = [r[0] for r in found if r[1] is not None and not r[5]]
+            if dropped:
+                ledger.mark_deliveries_suppressed(
+                    conn, self.edition_id, dropped,
+                    "no longer eligible at send time (unsubscribed, bounced, complained, "
+                    "suppressed or paused)", now,
+                )
+            if gone:
+                ledger.mark_deliveries_suppressed(
+                    conn, self.edition_id, gone, "subscriber deleted before sending", now
+                )
         if self.progress is not None and (dropped or gone):
             self.progress.advance(len(dropped) + len(gone))
         send_at = batch.not_before if batch.not_before and batch.not_before > now else None
-        links = self.app.links
-        items = [
-            BatchRecipient(
-                recipient=r,
-                values=PersonalValues(
-                    name=r.name,
-                    email=r.email,
-                    unsubscribe_url=links.unsubscribe_url(r.subscriber_id, self.segment.name),
-                    preferences_url=links.preferences_url(r.subscriber_id),
-                ),
-                send_at=send_at,
+        manage = self.app.links.manage_urls
+        segment = self.segment.name
+        rows: list[SendRow] = []
+        for sid, email, name, locale, timezone, ok in found:
+            if email is None or not ok:
+                continue
+            unsubscribe_url, preferences_url = manage(sid, segment)
+            rows.append(
+                SendRow(
+                    sid, email, name or "", unsubscribe_url, preferences_url, send_at,
+                    locale or "", timezone or "",
+                )
             )
-            for r in keep
-        ]
-        return batch, items
+        return batch, rows
 
     def _message(self, batch: ledger.ClaimedBatch) -> OutgoingMessage:
         base = self.message_base
@@ -483,9 +614,10 @@ class _Job:
             },
             list_id=base.list_id,
             unsubscribe_mailto=base.unsubscribe_mailto,
+            message_id_prefix=base.message_id_prefix,
         )
 
-    def _send(self, batch: ledger.ClaimedBatch, items: list[BatchRecipient]) -> None:
+    def _send(self, batch: ledger.ClaimedBatch, items: list[SendRow]) -> None:
         """Deliver a claimed batch and commit what happened to each recipient."""
         if not items:
             self._record(batch, _Result())
@@ -504,11 +636,11 @@ class _Job:
             self.stop.set()
 
     def _deliver(
-        self, batch: ledger.ClaimedBatch, message: OutgoingMessage, items: list[BatchRecipient]
+        self, batch: ledger.ClaimedBatch, message: OutgoingMessage, items: list[SendRow]
     ) -> _Result:
         """Send, split and retry as the transport's errors allow; never re-send blindly."""
         result = _Result()
-        queue: deque[list[BatchRecipient]] = deque([items])
+        queue: deque[list[SendRow]] = deque([items])
         retries = waits = 0
         key = f"{self.edition_id}-{batch.seq}"
         while queue:
@@ -517,7 +649,7 @@ class _Job:
                 result.unsent.extend(part)
                 continue
             try:
-                outcome = self.transport.send_batch(message, part, key)
+                outcome = deliver_rows(self.transport, message, part, key)
             except TransportError as exc:
                 part = result.absorb_partial(exc.partial, part)
                 if not part:
@@ -527,12 +659,12 @@ class _Job:
                     result.unsent.extend(part)
                     continue
                 if exc.outcome_unknown:
-                    result.unknown.extend(i.recipient.subscriber_id for i in part)
+                    result.unknown.extend(i.subscriber_id for i in part)
                     result.error = exc.reason
                     continue
                 if exc.rejected:
                     result.failed.update(exc.rejected)
-                    rest = [i for i in part if i.recipient.subscriber_id not in exc.rejected]
+                    rest = [i for i in part if i.subscriber_id not in exc.rejected]
                     if rest:
                         queue.appendleft(rest)
                     continue
@@ -560,7 +692,7 @@ class _Job:
                     f"gave up after {tries} attempt(s): {exc.reason}"
                 )
                 for i in part:
-                    result.failed[i.recipient.subscriber_id] = reason
+                    result.failed[i.subscriber_id] = reason
                 continue
             result.absorb(outcome)
         return result
@@ -596,6 +728,7 @@ class _Job:
                     provider_message_id=",".join(result.message_ids) or None,
                     error=result.error,
                     reopen=bool(result.unsent),
+                    sent_is_rest=not (result.unsent or result.unknown),
                 )
         self.tally.add(len(result.sent))
         if self.progress is not None:
@@ -609,7 +742,7 @@ class _Result:
     sent: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
     unknown: list[int] = field(default_factory=list)
-    unsent: list[BatchRecipient] = field(default_factory=list)
+    unsent: list[SendRow] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
     error: str | None = None
     fatal: TransportError | None = None
@@ -622,11 +755,11 @@ class _Result:
             self.message_ids.append(outcome.provider_message_id)
 
     def absorb_partial(
-        self, partial: BatchOutcome | None, part: Sequence[BatchRecipient]
-    ) -> list[BatchRecipient]:
+        self, partial: BatchOutcome | None, part: Sequence[SendRow]
+    ) -> list[SendRow]:
         """Take what a failing transport settled; the recipients still open."""
         if partial is None:
             return list(part)
         self.absorb(partial)
         settled = set(partial.accepted) | set(partial.failed) | set(partial.unknown)
-        return [i for i in part if i.recipient.subscriber_id not in settled]
+        return [i for i in part if i.subscriber_id not in settled]

@@ -62,7 +62,8 @@ class OutboxTransport:
                     accepted.append(sid)
                     continue
                 try:
-                    data = self._message_bytes(message, item, domain, f"{batch_key}-{sid}")
+                    unique = message.message_id_unique(batch_key, sid)
+                    data = self._message_bytes(message, item, domain, unique)
                 except RenderError as exc:
                     failed[sid] = f"cannot build the message: {exc}"
                     continue

@@ -8,10 +8,14 @@ custom_args carry edition and batch ids only, never personal data.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from html import escape as _escape
+from json.encoder import encode_basestring_ascii as _q  # the C string encoder json.dumps uses
 from typing import Any
 
+from digest.models import PersonalValues, RenderedEmail
 from digest.render import list_unsubscribe, substitutions
 from digest.send.transport import BatchRecipient, OutgoingMessage
 
@@ -71,6 +75,17 @@ def mail_body(
         if address in seen:
             raise PayloadError(f"address {item.recipient.email} appears twice in one request")
         seen.add(address)
+    body: dict[str, Any] = {
+        "personalizations": [personalization(r, message, now=now) for r in recipients],
+        **_message_fields(message, sandbox_mode=sandbox_mode, ip_pool=ip_pool),
+    }
+    return body
+
+
+def _message_fields(
+    message: OutgoingMessage, *, sandbox_mode: bool, ip_pool: str | None
+) -> dict[str, Any]:
+    """Everything in the body except the personalizations: the same for a whole batch."""
     rendered = message.rendered
     sender: dict[str, str] = {"email": message.sender.from_email}
     if message.sender.from_name:
@@ -79,7 +94,6 @@ def mail_body(
     if message.list_id:
         headers["List-Id"] = message.list_id if "<" in message.list_id else f"<{message.list_id}>"
     body: dict[str, Any] = {
-        "personalizations": [personalization(r, message, now=now) for r in recipients],
         "from": sender,
         "subject": rendered.subject,
         "content": [
@@ -106,19 +120,89 @@ def _personal_header(name: str) -> bool:
     return name.lower() in ("list-unsubscribe", "list-unsubscribe-post", "to", "from", "subject")
 
 
-def estimated_size(message: OutgoingMessage, recipients: Sequence[BatchRecipient]) -> int:
-    """A generous upper bound of the serialised body's size in bytes, without serialising it."""
-    rendered = message.rendered
-    # escaping in JSON can at worst double ASCII and sextuple control characters; content
-    # is mostly plain, so count it twice and each personal value three times.
-    fixed = 2 * (len(rendered.html.encode()) + len(rendered.text.encode())) + 4096
-    token_bytes = sum(len(t) for t in rendered.html_tokens.values()) + sum(
-        len(t) for t in rendered.text_tokens.values()
-    )
-    per_recipient = 0
-    for item in recipients:
-        v = item.values
-        personal = len(v.name.encode()) + len(v.email) + len(v.unsubscribe_url) * 2
-        personal += len(v.preferences_url)
-        per_recipient += 3 * (2 * personal) + token_bytes + 400
-    return fixed + per_recipient
+class BodyEncoder:
+    """Serialises request bodies fast: per variant work once, each recipient by formatting.
+
+    ``encode`` gives the same JSON document as ``json.dumps(mail_body(...))`` (the readable
+    reference form, which the tests compare it with) at a few microseconds per recipient:
+    each personalization is assembled from pre-serialised pieces, with ``json`` escaping
+    only the recipient's own strings.
+    """
+
+    def __init__(self, rendered: RenderedEmail, unsubscribe_mailto: str | None) -> None:
+        self._mailto = unsubscribe_mailto
+        blank = substitutions(rendered, PersonalValues("", "", "", ""))
+        # the greeting word used when a subscriber gave no name ("Hi there,")
+        fallback = next(
+            (v for k, v in blank.items() if k == rendered.text_tokens.get("name")), ""
+        )
+        self._fallback = fallback
+        fields = [(token, name, True) for name, token in rendered.html_tokens.items()]
+        fields += [(token, name, False) for name, token in rendered.text_tokens.items()]
+        # which computed value fills each substitution: index into (html..., text...)
+        order = ("name", "email", "unsubscribe_url", "preferences_url")
+        self._slots = tuple(
+            order.index(name) + (0 if is_html else 4) for _, name, is_html in fields
+        )
+        subs = ",".join(_q(token).replace("%", "%%") + ":%s" for token, _, _ in fields)
+        self._template = (
+            '{"to":[{"email":%s%s}],"headers":{"List-Unsubscribe":%s%s}'
+            + (',"substitutions":{' + subs + "}" if fields else "")
+            + "%s}"
+        )
+
+    def personalization(
+        self, email: str, name: str, unsubscribe_url: str, preferences_url: str,
+        send_at: int | None,
+    ) -> str:
+        """One recipient's personalization as a JSON object (text)."""
+        clean = " ".join(name.split())
+        shown = clean or self._fallback
+        if self._mailto:
+            unsubscribe = list_unsubscribe(unsubscribe_url, self._mailto)
+        else:
+            unsubscribe = f"<{unsubscribe_url}>"
+        raw = (shown, email, unsubscribe_url, preferences_url)
+        text = [_q(v) for v in raw]
+        escaped = map(_escape_html, raw)
+        html = [t if e is v else _q(e) for t, v, e in zip(text, raw, escaped, strict=True)]
+        values = html + text
+        return self._template % (
+            text[1],
+            ',"name":' + text[0] if clean else "",
+            _q(unsubscribe),
+            _ONE_CLICK if unsubscribe_url.startswith("https://") else "",
+            *[values[i] for i in self._slots],
+            "" if send_at is None else f',"send_at":{int(send_at)}',
+        )
+
+
+def _escape_html(value: str) -> str:
+    """HTML-escape (quotes too); the very same object back when nothing needs escaping."""
+    if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+        return _escape(value, quote=True)
+    return value
+
+
+_ONE_CLICK = ',"List-Unsubscribe-Post":"List-Unsubscribe=One-Click"'  # RFC 8058
+
+
+def encode_body(
+    message: OutgoingMessage,
+    personalizations: Sequence[str],
+    *,
+    sandbox_mode: bool = False,
+    ip_pool: str | None = None,
+) -> bytes:
+    """The request body from already serialised personalizations (``BodyEncoder``)."""
+    if not personalizations:
+        raise PayloadError("a SendGrid request needs at least one recipient")
+    if len(personalizations) > MAX_PERSONALIZATIONS:
+        raise PayloadError(
+            f"{len(personalizations)} recipients in one request; SendGrid takes at most "
+            f"{MAX_PERSONALIZATIONS}"
+        )
+    rest = json.dumps(_message_fields(message, sandbox_mode=sandbox_mode, ip_pool=ip_pool))
+    return "".join(
+        ['{"personalizations":[', ",".join(personalizations), "],", rest[1:]]
+    ).encode("ascii")

@@ -147,7 +147,8 @@ class SmtpTransport:
         for item in recipients:
             sid = item.recipient.subscriber_id
             try:
-                raw = self._message_bytes(message, item, domain, f"{batch_key}-{sid}")
+                unique = message.message_id_unique(batch_key, sid)
+                raw = self._message_bytes(message, item, domain, unique)
             except RenderError as exc:
                 failed[sid] = f"cannot build the message: {exc}"
                 continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from digest.models import PersonalValues, Recipient, RenderedEmail
 from digest.send.backoff import Backoff
@@ -34,6 +34,15 @@ class OutgoingMessage:
     custom_args: Mapping[str, str] = field(default_factory=dict)  # edition_id, batch_id
     list_id: str | None = None  # List-Id header value, e.g. "SKN Markets <markets-en.skn.example>"
     unsubscribe_mailto: str | None = None  # mailto address offered in List-Unsubscribe
+    # left part of each Message-ID, the subscriber id is appended: "digest.<segment>.<date>.
+    # <installation>" is unique across databases and the same for every retry of a recipient
+    message_id_prefix: str | None = None
+
+    def message_id_unique(self, batch_key: str, subscriber_id: int) -> str:
+        """The unique (left) part of a recipient's Message-ID."""
+        if self.message_id_prefix:
+            return f"{self.message_id_prefix}.{subscriber_id}"
+        return f"{batch_key}-{subscriber_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,46 @@ class BatchRecipient:
     recipient: Recipient
     values: PersonalValues
     send_at: datetime | None = None
+
+
+class SendRow(NamedTuple):
+    """One recipient as the dispatcher hands it over: plain values, cheap to make a million of.
+
+    ``send_at`` is set only when the batch is scheduled for later (local-time delivery).
+    """
+
+    subscriber_id: int
+    email: str
+    name: str
+    unsubscribe_url: str
+    preferences_url: str
+    send_at: datetime | None
+    locale: str
+    timezone: str
+
+    def as_batch_recipient(self) -> BatchRecipient:
+        """The same recipient as the transports' general form."""
+        return BatchRecipient(
+            recipient=Recipient(
+                self.subscriber_id, self.email, self.name, self.locale, self.timezone
+            ),
+            values=PersonalValues(
+                name=self.name,
+                email=self.email,
+                unsubscribe_url=self.unsubscribe_url,
+                preferences_url=self.preferences_url,
+            ),
+            send_at=self.send_at,
+        )
+
+    @classmethod
+    def of(cls, item: BatchRecipient) -> SendRow:
+        """A general BatchRecipient as a row."""
+        r, v = item.recipient, item.values
+        return cls(
+            r.subscriber_id, r.email, r.name, v.unsubscribe_url, v.preferences_url,
+            item.send_at, r.locale, r.timezone,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +157,21 @@ class Transport(Protocol):
     ) -> BatchOutcome: ...
 
     def close(self) -> None: ...
+
+
+class RowTransport(Transport, Protocol):
+    """A transport that also takes rows directly (no per-recipient objects on the hot path)."""
+
+    def send_rows(
+        self, message: OutgoingMessage, rows: Sequence[SendRow], batch_key: str
+    ) -> BatchOutcome: ...
+
+
+def deliver_rows(
+    transport: Transport, message: OutgoingMessage, rows: Sequence[SendRow], batch_key: str
+) -> BatchOutcome:
+    """Hand rows to the transport: directly when it takes rows, else as BatchRecipients."""
+    send_rows = getattr(transport, "send_rows", None)
+    if send_rows is not None:
+        return send_rows(message, rows, batch_key)  # type: ignore[no-any-return]
+    return transport.send_batch(message, [r.as_batch_recipient() for r in rows], batch_key)

@@ -48,6 +48,10 @@ CLAIMABLE = ("pending",)
 CLAIMABLE_RETRY_UNKNOWN = ("pending", "unknown")
 
 
+class LedgerError(Exception):
+    """The ledger is not in the state the sender expects (a broken invariant)."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryCounts:
     """Where every recipient of an edition stands.
@@ -352,6 +356,65 @@ def batch_recipients(
     return found, gone
 
 
+def claimable_locales(
+    conn: Connection, edition_id: int, statuses: Sequence[str] = CLAIMABLE
+) -> list[str]:
+    """The variant locales of the edition's batches still to claim."""
+    return list(
+        conn.execute(
+            select(SendBatchRow.locale)
+            .where(SendBatchRow.edition_id == edition_id, SendBatchRow.status.in_(list(statuses)))
+            .distinct()
+            .order_by(SendBatchRow.locale)
+        ).scalars()
+    )
+
+
+def batch_send_rows(
+    conn: Connection,
+    segment: Segment,
+    edition_id: int,
+    seq: int,
+    now: datetime,
+    statuses: Sequence[str] = ("pending",),
+) -> list[tuple[int, str | None, str | None, str | None, str | None, bool]]:
+    """The batch's recipients still to send, in one query, as plain tuples.
+
+    Each is (subscriber id, email, name, locale, timezone, eligible): email is None when
+    the subscriber row is gone; ``eligible`` is False when they may no longer be sent the
+    segment now (unsubscribed, bounced, complained, suppressed, paused, left the audience).
+    """
+    in_batch = select(DeliveryRow.subscriber_id).where(
+        DeliveryRow.edition_id == edition_id, DeliveryRow.batch_seq == seq
+    )
+    eligible = (
+        segment_recipients_query(segment, now)
+        .with_only_columns(SubscriberRow.id)
+        .order_by(None)
+        .where(SubscriberRow.id.in_(in_batch))
+        .correlate(None)
+    )
+    rows = conn.execute(
+        select(
+            DeliveryRow.subscriber_id,
+            SubscriberRow.email,
+            SubscriberRow.name,
+            SubscriberRow.locale,
+            SubscriberRow.timezone,
+            DeliveryRow.subscriber_id.in_(eligible),
+        )
+        .select_from(DeliveryRow)
+        .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+        .where(
+            DeliveryRow.edition_id == edition_id,
+            DeliveryRow.batch_seq == seq,
+            DeliveryRow.status.in_(list(statuses)),
+        )
+        .order_by(DeliveryRow.subscriber_id)
+    ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
 def _set_status(
     conn: Connection,
     edition_id: int,
@@ -409,14 +472,18 @@ def record_batch_outcome(
     provider_message_id: str | None,
     error: str | None = None,
     reopen: bool = False,
+    sent_is_rest: bool = False,
 ) -> str:
     """Commit what the provider said about a batch; returns the batch's new status.
 
     The batch is ``unknown`` if any recipient's fate is unknown, else ``pending`` again when
     ``reopen`` (the send stopped with some recipients not tried), else ``accepted`` if the
-    provider took anyone, else ``failed``.
+    provider took anyone, else ``failed``. ``sent_is_rest`` says ``sent`` is exactly the
+    batch's pending recipients other than ``failed``: they are then marked by one statement
+    over the batch instead of a list of ids (a million-recipient send does this per batch).
     """
-    _set_status(conn, batch.edition_id, sent, "sent", now)
+    if not sent_is_rest:
+        _set_status(conn, batch.edition_id, sent, "sent", now)
     if failed:
         conn.execute(
             update(DeliveryRow)
@@ -429,6 +496,22 @@ def record_batch_outcome(
             [{"sid": sid, "reason": reason[:2000]} for sid, reason in failed.items()],
         )
     _set_status(conn, batch.edition_id, unknown, "unknown", now, error)
+    if sent_is_rest:
+        marked = conn.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.edition_id == batch.edition_id,
+                DeliveryRow.batch_seq == batch.seq,
+                DeliveryRow.status == "pending",
+            )
+            .values(status="sent", error=None, updated_at=now)
+        ).rowcount
+        if marked != len(sent):
+            # cannot happen while we hold the claim; roll back rather than record a guess
+            raise LedgerError(
+                f"batch {batch.edition_id}-{batch.seq} had {marked} pending recipient(s) "
+                f"where {len(sent)} were sent; nothing recorded"
+            )
     if unknown:
         status = "unknown"
     elif reopen:
