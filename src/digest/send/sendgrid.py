@@ -5,9 +5,8 @@ Errors are classified for the dispatcher: 429 waits (X-RateLimit-Reset / Retry-A
 split), 401/403 stop the send. A connection that breaks, or an answer that does not come,
 after the request went out leaves the outcome unknown: the batch is never re-sent blindly.
 
-The body is serialised by ``BodyEncoder`` (a few microseconds per recipient) and posted over
-a kept-alive connection per worker thread (``http_post``); the official client's urllib
-opener opened a connection per request and formatted each 1 MB body into a debug message.
+The body is serialised by ``BodyEncoder`` (a few microseconds per recipient) and posted with
+the official ``sendgrid`` client, one per worker thread (``sendgrid_client``).
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from digest import __version__
 from digest.config import SendGridSettings
 from digest.models import RenderedEmail
 from digest.send.backoff import Backoff, provider_wait_seconds
-from digest.send.http_post import AnswerLost, KeepAlivePoster, NotSent
+from digest.send.sendgrid_client import AnswerLost, NotSent, OfficialClientPoster
 from digest.send.sendgrid_payload import (
     MAX_BODY_BYTES,
     MAX_PERSONALIZATIONS,
@@ -40,7 +38,6 @@ from digest.send.transport import (
 )
 
 _PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)(?:\.|$)")
-MAIL_SEND_PATH = "/v3/mail/send"
 
 
 class SendGridTransport:
@@ -58,13 +55,7 @@ class SendGridTransport:
     ) -> None:
         self._settings = settings
         self._timeout = settings.timeout_seconds
-        self._poster = KeepAlivePoster(settings.host.rstrip("/"), timeout=self._timeout)
-        self._headers = {
-            "Authorization": f"Bearer {api_key}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": f"digest/{__version__}",
-        }
+        self._poster = OfficialClientPoster(api_key, settings.host, timeout=self._timeout)
         self._clock = clock
         self._encoders: dict[int, tuple[RenderedEmail, str | None, BodyEncoder]] = {}
         self.max_batch_size = min(settings.batch_size, MAX_PERSONALIZATIONS)
@@ -126,7 +117,7 @@ class SendGridTransport:
                 f"batch {batch_key}: {exc}", retryable=False, splittable=len(rows) > 1
             ) from None
         try:
-            answer = self._poster.post(MAIL_SEND_PATH, body, self._headers)
+            answer = self._poster.post_mail_send(body, {})
         except NotSent as exc:
             raise TransportError(
                 f"cannot reach SendGrid at {self._settings.host}: {exc}", retryable=True
@@ -194,8 +185,7 @@ class SendGridTransport:
         )
 
     def close(self) -> None:
-        """Close the kept-alive connections."""
-        self._poster.close()
+        """Nothing to release: the official client opens a connection per request."""
 
 
 def _bad_request(
