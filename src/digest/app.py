@@ -6,6 +6,7 @@ import time, and nothing below this module reads the environment or the clock by
 
 from __future__ import annotations
 
+import hashlib
 import secrets as pysecrets
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,11 +39,29 @@ class App:
     _transport_override: Transport | None = field(default=None, repr=False)
 
     @cached_property
+    def signing_key(self) -> str:
+        """The link-signing key: env DIGEST_SECRET_KEY, else the one kept in the database."""
+        return self.secrets.secret_key or self._stored_secret_key()
+
+    @cached_property
+    def installation_tag(self) -> str:
+        """A short, stable tag of this installation (a salted hash of its signing key).
+
+        It keeps Message-IDs of two installations or databases apart and reveals nothing
+        about the key.
+        """
+        return hashlib.sha256(b"digest-message-id\0" + self.signing_key.encode()).hexdigest()[:12]
+
+    @property
+    def transport_injected(self) -> bool:
+        """True when a test or caller handed in its own transport object."""
+        return self._transport_override is not None
+
+    @cached_property
     def links(self) -> LinkBuilder:
-        """Public URL builder with the signing key (env DIGEST_SECRET_KEY, else stored)."""
-        key = self.secrets.secret_key or self._stored_secret_key()
+        """Public URL builder with the signing key."""
         max_age = self.config.web.token_max_age_days * 86400
-        return LinkBuilder(self.config.publication.base_url, TokenSigner(key, max_age))
+        return LinkBuilder(self.config.publication.base_url, TokenSigner(self.signing_key, max_age))
 
     def transport(self) -> Transport:
         """The configured transport (or the one a test injected)."""

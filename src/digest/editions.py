@@ -207,8 +207,12 @@ def send_edition(
     dry_run: bool = False,
     progress: bool = False,
     worker_id: str | None = None,
+    processes: int = 1,
 ) -> SendReport:
-    """Build the edition if needed and send it; resumes a partial send, never re-sends."""
+    """Build the edition if needed and send it; resumes a partial send, never re-sends.
+
+    ``processes`` > 1 lets that many sender processes share a large edition's batches.
+    """
     from digest.send.dispatcher import send_edition as dispatch
 
     edition = build_edition(app, segment_name, edition_date)
@@ -227,6 +231,7 @@ def send_edition(
         dry_run=dry_run,
         progress=progress,
         worker_id=worker_id,
+        processes=processes,
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digest.config import Secrets
-from digest.send.dispatcher import installation_tag, send_edition
+from digest.send.dispatcher import send_edition
 from digest.send.sendgrid import SendGridTransport
 from digest.send.sendgrid_payload import mail_body
 from digest.send.transport import OutgoingMessage, Sender, SendRow
@@ -130,7 +130,7 @@ def test_message_ids_are_unique_per_installation_and_stable(tmp_path: Path, new_
         edition = store_edition(app)
         send_edition(app, edition, variant_for(app.config))
         found = _message_ids(root / "outbox")
-        tag = installation_tag(app)
+        tag = app.installation_tag
         assert len(found) == 3 and len(set(found.values())) == 3
         for value in found.values():
             assert value.startswith(f"<digest.markets-en.20260130.{tag}.")

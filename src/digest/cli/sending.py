@@ -96,38 +96,6 @@ def _confirm(app: Any, segment_name: str, edition_date: date) -> bool:
     return click.confirm(f"{what} via {app.config.transport.kind}. Go ahead?", default=False)
 
 
-def _send(
-    app: Any, segment_name: str, edition_date: date, *, processes: int, **options: Any
-) -> Any:
-    """The send use case with ``processes`` sender processes.
-
-    Mirrors ``digest.editions.send_edition`` (build if needed, refuse skipped or cancelled
-    editions), which does not pass a process count on yet.
-    """
-    from digest.editions import (
-        EditionCancelled,
-        EditionSkipped,
-        build_edition,
-        render_variant,
-    )
-    from digest.send.dispatcher import send_edition as dispatch
-
-    edition = build_edition(app, segment_name, edition_date)
-    if edition.status == "skipped":
-        raise EditionSkipped(
-            f"edition {segment_name} {edition_date} was skipped: {edition.skip_reason}"
-        )
-    if edition.status == "cancelled":
-        raise EditionCancelled(f"edition {segment_name} {edition_date} was cancelled")
-    return dispatch(
-        app,
-        edition,
-        lambda locale: render_variant(app, edition, locale),
-        processes=processes,
-        **options,
-    )
-
-
 def register(cli_group: click.Group) -> None:
     """Add send, status and cancel to the root command group."""
 
@@ -164,7 +132,7 @@ def register(cli_group: click.Group) -> None:
         Asks for confirmation on a terminal unless --yes; without a terminal (cron, the
         scheduler) it proceeds.
         """
-        from digest.editions import EditionCancelled, EditionSkipped
+        from digest.editions import EditionCancelled, EditionSkipped, send_edition
         from digest.render import ComplianceError, RenderError
         from digest.send.errors import SendAborted, SendError
 
@@ -175,7 +143,7 @@ def register(cli_group: click.Group) -> None:
                 if not _confirm(app, segment, edition_date):
                     click.echo("not sent", err=True)
                     sys.exit(EXIT_OK)
-            report = _send(
+            report = send_edition(
                 app,
                 segment,
                 edition_date,

@@ -14,7 +14,6 @@ hold it back: they are reported (the CLI exits 1) and ops may re-send them on pu
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -350,7 +349,7 @@ def _run_workers(
     variants = _Variants(app, variant)
     helpers: Helpers | None = None
     extra = process_count(processes, counts.batches) - 1
-    if app._transport_override is not None:
+    if app.transport_injected:
         extra = 0  # an injected transport lives in this process only
     rate = app.config.transport.rate_limit_per_second
     if extra > 0:
@@ -495,16 +494,6 @@ class _MessageBase:
     message_id_prefix: str
 
 
-def installation_tag(app: App) -> str:
-    """A short, stable tag of this installation: a salted hash of its token signing key.
-
-    It keeps Message-IDs of two installations (or two databases) apart without revealing
-    anything about the key.
-    """
-    key = app.secrets.secret_key or app._stored_secret_key()
-    return hashlib.sha256(b"digest-message-id\0" + key.encode()).hexdigest()[:12]
-
-
 def _message_base(app: App, edition: Edition, segment: Segment) -> _MessageBase:
     pub = app.config.publication
     return _MessageBase(
@@ -513,7 +502,7 @@ def _message_base(app: App, edition: Edition, segment: Segment) -> _MessageBase:
         unsubscribe_mailto=app.config.email.unsubscribe_mailto,
         categories=("digest", segment.name, f"edition-{edition.id}"),
         message_id_prefix=(
-            f"digest.{segment.name}.{edition.edition_date:%Y%m%d}.{installation_tag(app)}"
+            f"digest.{segment.name}.{edition.edition_date:%Y%m%d}.{app.installation_tag}"
         ),
     )
 
