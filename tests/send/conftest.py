@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from digest.app import App
-from tests.fakes.sendgrid_server import SendGridStandIn
+from tests.fakes.sendgrid_server import SCHEMA_FILE, SendGridStandIn
 from tests.send.helpers import send_app
 
 
@@ -29,6 +29,8 @@ def new_app() -> Iterator[Callable[..., App]]:
 
 @pytest.fixture
 def standin() -> Iterator[SendGridStandIn]:
-    """A SendGrid stand-in on 127.0.0.1 for one test."""
+    """A SendGrid stand-in on 127.0.0.1 for one test (it validates against ../shared)."""
+    if not SCHEMA_FILE.is_file():
+        pytest.skip(f"SendGrid's OpenAPI spec not found at {SCHEMA_FILE} (../shared missing)")
     with SendGridStandIn() as sg:
         yield sg
