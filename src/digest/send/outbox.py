@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from digest.render import RenderError, build_mime, make_message_id, personalise
+from digest.render import RenderError
 from digest.send.backoff import Backoff
+from digest.send.copies import recipient_copy
 from digest.send.transport import BatchOutcome, BatchRecipient, OutgoingMessage, TransportError
 
 
@@ -49,7 +50,6 @@ class OutboxTransport:
         """Write one file per recipient; a disk error stops the send (fatal)."""
         accepted: list[int] = []
         failed: dict[int, str] = {}
-        domain = message.sender.from_email.rpartition("@")[2]
         directory: Path | None = None
         for item in recipients:
             sid = item.recipient.subscriber_id
@@ -62,8 +62,7 @@ class OutboxTransport:
                     accepted.append(sid)
                     continue
                 try:
-                    unique = message.message_id_unique(batch_key, sid)
-                    data = self._message_bytes(message, item, domain, unique)
+                    data = recipient_copy(message, item, batch_key, self._clock())
                 except RenderError as exc:
                     failed[sid] = f"cannot build the message: {exc}"
                     continue
@@ -79,25 +78,6 @@ class OutboxTransport:
         if directory is not None:
             _fsync_dir(directory)
         return BatchOutcome(accepted=tuple(accepted), failed=failed)
-
-    def _message_bytes(
-        self, message: OutgoingMessage, item: BatchRecipient, domain: str, unique: str
-    ) -> bytes:
-        personal = personalise(
-            message.rendered,
-            item.values,
-            list_id=message.list_id or domain,
-            unsubscribe_mailto=message.unsubscribe_mailto,
-        )
-        mime = build_mime(
-            personal,
-            sender=message.sender,
-            to_email=item.recipient.email,
-            to_name=item.recipient.name,
-            message_id=make_message_id(domain, unique),
-            date=self._clock(),
-        )
-        return mime.as_bytes()
 
     def close(self) -> None:
         """Nothing to release."""

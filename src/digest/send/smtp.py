@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from digest.config import SmtpSettings
-from digest.render import RenderError, build_mime, make_message_id, personalise
+from digest.render import RenderError
 from digest.send.backoff import Backoff
+from digest.send.copies import recipient_copy
 from digest.send.transport import BatchOutcome, BatchRecipient, OutgoingMessage, TransportError
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -139,7 +140,6 @@ class SmtpTransport:
         """Send one message per recipient; stops at the first connection-level failure."""
         accepted: list[int] = []
         failed: dict[int, str] = {}
-        domain = message.sender.from_email.rpartition("@")[2]
 
         def partial(unknown: tuple[int, ...] = ()) -> BatchOutcome:
             return BatchOutcome(accepted=tuple(accepted), failed=dict(failed), unknown=unknown)
@@ -147,8 +147,7 @@ class SmtpTransport:
         for item in recipients:
             sid = item.recipient.subscriber_id
             try:
-                unique = message.message_id_unique(batch_key, sid)
-                raw = self._message_bytes(message, item, domain, unique)
+                raw = recipient_copy(message, item, batch_key, self._clock())
             except RenderError as exc:
                 failed[sid] = f"cannot build the message: {exc}"
                 continue
@@ -230,25 +229,6 @@ class SmtpTransport:
             conn.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
-
-    def _message_bytes(
-        self, message: OutgoingMessage, item: BatchRecipient, domain: str, unique: str
-    ) -> bytes:
-        personal = personalise(
-            message.rendered,
-            item.values,
-            list_id=message.list_id or domain,
-            unsubscribe_mailto=message.unsubscribe_mailto,
-        )
-        mime = build_mime(
-            personal,
-            sender=message.sender,
-            to_email=item.recipient.email,
-            to_name=item.recipient.name,
-            message_id=make_message_id(domain, unique),
-            date=self._clock(),
-        )
-        return mime.as_bytes()
 
     def close(self) -> None:
         """Say QUIT on every connection the workers opened."""
