@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,16 @@ DUE = datetime(2026, 1, 30, 7, 0, tzinfo=UTC)
 READERS = ("ada@example.com", "ben@example.com", "cy@example.com")
 
 
-def write_feed(path: Path, now: datetime) -> None:
-    """The publication's latest articles as an RSS file, published just before ``now``."""
+def write_feed(path: Path, now: datetime, *, new_stories: str = "") -> None:
+    """The publication's latest articles as an RSS file, published just before ``now``.
+
+    With ``new_stories``, every story gets a new link and guid: a day of fresh content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    page = SEED.read_text(encoding="utf-8")
-    path.write_text(demo_feed_xml(seed_articles(page), now), encoding="utf-8")
+    articles = seed_articles(SEED.read_text(encoding="utf-8"))
+    if new_stories:
+        articles = [replace(a, slug=f"{a.slug}-{new_stories}") for a in articles]
+    path.write_text(demo_feed_xml(articles, now), encoding="utf-8")
 
 
 def schedule_config(tmp_path: Path, db_url: str | None = None, **scheduler: Any) -> dict[str, Any]:

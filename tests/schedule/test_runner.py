@@ -105,7 +105,7 @@ def test_downtime_over_several_days_coalesces_into_one_late_edition(
         ("tech-he", "sent"),
     ]
     clock.now = DUE + timedelta(minutes=10)  # back three days later
-    write_feed(tmp_path / "feed" / "skn.xml", clock.now)
+    write_feed(tmp_path / "feed" / "skn.xml", clock.now, new_stories="day30")
     results = [r for r in ScheduleRunner(app).catch_up() if r.segment == "markets-en"]
     assert [(r.edition_date.day, r.outcome) for r in results] == [
         (28, "missed"),
