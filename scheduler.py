@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
     from digest.app import build
     from digest.config import ConfigError, load_config, resolve_config_path
