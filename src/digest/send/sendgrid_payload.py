@@ -9,6 +9,7 @@ custom_args carry edition and batch ids only, never personal data.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape as _escape
@@ -158,30 +159,58 @@ class BodyEncoder:
         """One recipient's personalization as a JSON object (text)."""
         clean = " ".join(name.split())
         shown = clean or self._fallback
-        if self._mailto:
-            unsubscribe = list_unsubscribe(unsubscribe_url, self._mailto)
-        else:
-            unsubscribe = f"<{unsubscribe_url}>"
-        raw = (shown, email, unsubscribe_url, preferences_url)
-        text = [_q(v) for v in raw]
-        escaped = map(_escape_html, raw)
-        html = [t if e is v else _q(e) for t, v, e in zip(text, raw, escaped, strict=True)]
-        values = html + text
+        t_name = _q(shown)
+        t_email = _q(email)
+        t_unsub = _q(unsubscribe_url)
+        t_pref = _q(preferences_url)
+        # (html..., text...): a value with nothing to escape is the same in both
+        values = (
+            t_name if _html_plain(shown) else _q(_escape(shown, quote=True)),
+            t_email if _html_plain(email) else _q(_escape(email, quote=True)),
+            t_unsub if _html_plain(unsubscribe_url) else _q(_escape(unsubscribe_url, True)),
+            t_pref if _html_plain(preferences_url) else _q(_escape(preferences_url, True)),
+            t_name,
+            t_email,
+            t_unsub,
+            t_pref,
+        )
         return self._template % (
-            text[1],
-            ',"name":' + text[0] if clean else "",
-            _q(unsubscribe),
+            t_email,
+            ',"name":' + t_name if clean else "",
+            _q(self._list_unsubscribe(unsubscribe_url)),
             _ONE_CLICK if unsubscribe_url.startswith("https://") else "",
             *[values[i] for i in self._slots],
             "" if send_at is None else f',"send_at":{int(send_at)}',
         )
 
+    def _list_unsubscribe(self, unsubscribe_url: str) -> str:
+        """The List-Unsubscribe value; the same text as ``render.list_unsubscribe`` gives."""
+        mailto = self._mailto
+        if not mailto:
+            return f"<{unsubscribe_url}>"
+        # the common case without URL parsing: an absolute URL without query or fragment
+        # whose last path segment (the token) has only characters quoting leaves alone
+        scheme_end = unsubscribe_url.find("://")
+        if (
+            scheme_end > 0
+            and unsubscribe_url.find("/", scheme_end + 3) != -1
+            and "?" not in unsubscribe_url
+            and "#" not in unsubscribe_url
+        ):
+            token = unsubscribe_url[unsubscribe_url.rfind("/") + 1:]
+            if _QUOTE_SAFE.fullmatch(token):
+                return f"<{unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe%20{token}>"
+        return list_unsubscribe(unsubscribe_url, mailto)
 
-def _escape_html(value: str) -> str:
-    """HTML-escape (quotes too); the very same object back when nothing needs escaping."""
-    if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
-        return _escape(value, quote=True)
-    return value
+
+def _html_plain(value: str) -> bool:
+    """True when HTML escaping (quotes too) would leave ``value`` unchanged."""
+    return not (
+        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
+    )
+
+
+_QUOTE_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")  # what urllib.parse.quote never escapes
 
 
 _ONE_CLICK = ',"List-Unsubscribe-Post":"List-Unsubscribe=One-Click"'  # RFC 8058
