@@ -218,8 +218,9 @@ def run_send_with_rusage(
     config: Path, workers: int | None, profile: str | None = None
 ) -> tuple[float, int, dict[str, object]]:
     """Like run_send, reaping the child with wait4 so its own peak RSS is known."""
+    # this checkout's code first, whatever copy of digest is installed
     env = dict(os.environ, DIGEST_SECRET_KEY=TEST_SECRET, SENDGRID_API_KEY=VALID_KEY,
-               PYTHONPATH=str(REPO))
+               PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))))
     out_path = config.parent / "report.json"
     err_path = config.parent / "send.err"
     started = time.perf_counter()

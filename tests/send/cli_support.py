@@ -33,7 +33,8 @@ def cli_env(**extra: str) -> dict[str, str]:
         {
             "DIGEST_SECRET_KEY": TEST_SECRET,
             "SENDGRID_API_KEY": VALID_KEY,
-            "PYTHONPATH": str(REPO),
+            # this checkout's code first, whatever copy of digest is installed
+            "PYTHONPATH": os.pathsep.join((str(REPO / "src"), str(REPO))),
             "NO_COLOR": "1",
         }
     )
