@@ -18,11 +18,13 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.app import App
@@ -523,20 +525,39 @@ class _Job:
     retry_unknown: bool
     message_base: _MessageBase
     progress: _Advance | None = None
+    _local: threading.local = field(default_factory=threading.local)
 
     def loop(self) -> None:
         try:
-            while not self.stop.is_set():
-                claimed = self._claim()
-                if claimed is None:
-                    return
-                batch, recipients = claimed
-                self._send(batch, recipients)
+            # one connection per thread for the whole loop: no pool checkout and liveness
+            # ping per transaction (a broken connection fails the next statement instead)
+            with self.app.engine.connect() as conn:
+                self._local.conn = conn
+                try:
+                    while not self.stop.is_set():
+                        claimed = self._claim()
+                        if claimed is None:
+                            return
+                        batch, recipients = claimed
+                        self._send(batch, recipients)
+                finally:
+                    self._local.conn = None
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             with self.tally.lock:
                 if self.tally.error is None:
                     self.tally.error = exc
             self.stop.set()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction on this thread's connection, committed when the block ends."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with self.app.engine.begin() as fresh:
+                yield fresh
+            return
+        with conn.begin():
+            yield conn
 
     def _lease(self, extra: float = 0.0) -> datetime:
         return self.app.clock() + timedelta(seconds=self.transport.lease_seconds + extra)
@@ -545,7 +566,7 @@ class _Job:
         """Claim a batch, drop the recipients no longer eligible, commit ``submitting``."""
         now = self.app.clock()
         statuses = ledger.CLAIMABLE_RETRY_UNKNOWN if self.retry_unknown else ledger.CLAIMABLE
-        with self.app.engine.begin() as conn:
+        with self._transaction() as conn:
             batch = ledger.claim_next_batch(
                 conn,
                 self.edition_id,
@@ -693,16 +714,16 @@ class _Job:
 
     def _renew(self, batch: ledger.ClaimedBatch, wait: float) -> None:
         now = self.app.clock()
-        with self.app.engine.begin() as conn:
+        with self._transaction() as conn:
             ledger.renew_batch_lease(conn, batch.id, self.worker, self._lease(wait), now)
 
     def _release(self, batch: ledger.ClaimedBatch, reason: str) -> None:
-        with self.app.engine.begin() as conn:
+        with self._transaction() as conn:
             ledger.release_batch(conn, batch, self.app.clock(), reason)
 
     def _record(self, batch: ledger.ClaimedBatch, result: _Result) -> None:
         now = self.app.clock()
-        with self.app.engine.begin() as conn:
+        with self._transaction() as conn:
             if result.unsent and not (result.sent or result.failed or result.unknown):
                 reason = result.fatal.reason if result.fatal else "the send was stopped"
                 ledger.release_batch(conn, batch, now, reason)

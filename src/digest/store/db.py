@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -18,11 +18,24 @@ class StoreError(Exception):
     """The database cannot be used (unreachable, bad URL, schema too old)."""
 
 
+# each sender thread holds a connection for the whole send (transport.concurrency is at most
+# 64), next to the main thread's: room for all of them beyond the five kept open
+_MAX_OVERFLOW = 70
+
+
+def _sqlite_pool(url: str) -> dict[str, int]:
+    """Pool options for SQLite: a file database gets a queue pool, memory one connection."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or "mode=memory" in url:
+        return {}
+    return {"max_overflow": _MAX_OVERFLOW}
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": 30}, **_sqlite_pool(url))
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -38,7 +51,7 @@ def make_engine(url: str) -> Engine:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         elif url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgres://")
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, max_overflow=_MAX_OVERFLOW)
     except (ArgumentError, ImportError) as exc:
         raise StoreError(f"database.url is not usable: {exc}") from None
 
