@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, insert, update
 
 from digest.render import list_unsubscribe
 from digest.send.sendgrid_client import OfficialClientPoster
 from digest.send.sendgrid_payload import BodyEncoder
+from digest.store import deliveries as ledger
+from digest.store.schema import SubscriberRow, SubscriberSegmentRow, SuppressionRow
 from digest.tokens import TokenSigner
 from tests.fakes.sendgrid_server import SendGridStandIn
+from tests.send.helpers import NOW, add_subscribers, send_config, store_edition
 
 KEY = "speedups-test-key-" * 3
 
@@ -74,3 +80,41 @@ def test_the_client_never_writes_the_body_into_its_debug_log(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "PAYLOAD" in logged and f"<{len(body)} bytes of JSON>" in logged
     assert "secret-reader" not in logged
+
+
+def test_batch_rows_flag_exactly_who_may_still_be_sent(
+    tmp_path: Path, db_url: str, new_app
+) -> None:
+    app = new_app(send_config(tmp_path, db_url))
+    ids = add_subscribers(app, 7)
+    edition = store_edition(app)
+    assert edition.id is not None
+    segment = app.config.segment("markets-en")
+    with app.engine.begin() as conn:
+        ledger.plan_deliveries(
+            conn, edition.id, segment, NOW, batch_size=100, planner="test",
+            not_before=lambda _tz: None, by_timezone=False,
+        )
+        conn.execute(update(SubscriberRow).where(SubscriberRow.id == ids[1])
+                     .values(status="unsubscribed"))
+        conn.execute(update(SubscriberRow).where(SubscriberRow.id == ids[2])
+                     .values(paused_until=NOW + timedelta(days=3)))
+        conn.execute(update(SubscriberRow).where(SubscriberRow.id == ids[3])
+                     .values(paused_until=NOW - timedelta(days=3)))  # the pause is over
+        conn.execute(insert(SuppressionRow).values(
+            email="reader000004@example.com", reason="bounce", source="test", created_at=NOW))
+        conn.execute(delete(SubscriberSegmentRow).where(
+            SubscriberSegmentRow.subscriber_id == ids[5]))  # left the segment
+        conn.execute(delete(SubscriberRow).where(SubscriberRow.id == ids[6]))
+    with app.engine.connect() as conn:
+        rows = ledger.batch_send_rows(conn, segment, edition.id, 0, NOW)
+    flags = {sid: (email is not None, bool(ok)) for sid, email, _n, _l, _t, ok in rows}
+    assert flags == {
+        ids[0]: (True, True),
+        ids[1]: (True, False),
+        ids[2]: (True, False),
+        ids[3]: (True, True),
+        ids[4]: (True, False),
+        ids[5]: (True, False),
+        ids[6]: (False, False),
+    }

@@ -384,16 +384,11 @@ def batch_send_rows(
     the subscriber row is gone; ``eligible`` is False when they may no longer be sent the
     segment now (unsubscribed, bounced, complained, suppressed, paused, left the audience).
     """
-    in_batch = select(DeliveryRow.subscriber_id).where(
-        DeliveryRow.edition_id == edition_id, DeliveryRow.batch_seq == seq
-    )
-    eligible = (
-        segment_recipients_query(segment, now)
-        .with_only_columns(SubscriberRow.id)
-        .order_by(None)
-        .where(SubscriberRow.id.in_(in_batch))
-        .correlate(None)
-    )
+    # the audience's conditions evaluated on the joined subscriber row itself: one lookup
+    # per recipient instead of a second pass over the batch's subscribers
+    eligible = segment_recipients_query(segment, now).whereclause
+    if eligible is None:
+        raise LedgerError("the segment's recipient query has no conditions")
     rows = conn.execute(
         select(
             DeliveryRow.subscriber_id,
@@ -401,7 +396,7 @@ def batch_send_rows(
             SubscriberRow.name,
             SubscriberRow.locale,
             SubscriberRow.timezone,
-            DeliveryRow.subscriber_id.in_(eligible),
+            eligible.self_group(),
         )
         .select_from(DeliveryRow)
         .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
