@@ -19,7 +19,6 @@ from digest.scheduling.errors import ScheduleError
 from digest.scheduling.plan import effective_grace
 from digest.scheduling.runner import ScheduleRunner
 from digest.scheduling.service import (
-    INGEST_JOB_ID,
     JOBSTORE_TABLE,
     run_scheduler,
     segment_job_id,
@@ -122,8 +121,3 @@ def schedule_overview(app: App, now: datetime | None = None) -> list[SegmentSche
         )
         for segment in app.config.segments
     ]
-
-
-def ingest_job(app: App) -> StoredJob | None:
-    """The stored ingest job, if a scheduler has registered it."""
-    return next((j for j in stored_job_list(app) if j.id == INGEST_JOB_ID), None)

@@ -53,12 +53,12 @@ def _run_dict(run: Any) -> dict[str, Any] | None:
 def schedule_cmd(obj: CliContext, segment_name: str | None, n_runs: int, as_json: bool) -> None:
     """List the scheduler's jobs: next run, last outcome and what the job store holds."""
     from digest.schedule import (
-        INGEST_JOB_ID,
         ScheduleError,
         recent_decisions,
         schedule_overview,
         stored_job_list,
     )
+    from digest.scheduling.service import INGEST_JOB_ID
 
     app = obj.app()
     if segment_name is not None:

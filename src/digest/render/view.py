@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from digest.config import Config, Segment
 from digest.models import Article, Edition, EditionItem
@@ -199,8 +198,3 @@ def build_view(
         "txt": dict(TEXT_TOKENS),
         "colors": colours,
     }
-
-
-def edition_date_text(value: date, locale: str) -> str:
-    """The edition date as shown in the masthead and the subject."""
-    return long_date(value, locale)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Connection,
     Integer,
     String,
-    and_,
     bindparam,
     case,
     func,
@@ -33,7 +32,6 @@ from sqlalchemy import (
 )
 
 from digest.config import SUPPORTED_LOCALES, Segment
-from digest.models import Recipient
 from digest.store.schema import (
     DeliveryRow,
     EditionRow,
@@ -324,36 +322,6 @@ def claim_next_batch(
         not_before=row.not_before,
         attempts=row.attempts,
     )
-
-
-def batch_recipients(
-    conn: Connection, edition_id: int, seq: int, statuses: Sequence[str] = ("pending",)
-) -> tuple[list[Recipient], list[int]]:
-    """The batch's recipients still to send, and the ids whose subscriber row is gone."""
-    rows = conn.execute(
-        select(
-            DeliveryRow.subscriber_id,
-            SubscriberRow.email,
-            SubscriberRow.name,
-            SubscriberRow.locale,
-            SubscriberRow.timezone,
-        )
-        .select_from(DeliveryRow)
-        .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
-        .where(
-            DeliveryRow.edition_id == edition_id,
-            DeliveryRow.batch_seq == seq,
-            DeliveryRow.status.in_(list(statuses)),
-        )
-        .order_by(DeliveryRow.subscriber_id)
-    ).all()
-    found = [
-        Recipient(r.subscriber_id, r.email, r.name or "", r.locale, r.timezone)
-        for r in rows
-        if r.email is not None
-    ]
-    gone = [r.subscriber_id for r in rows if r.email is None]
-    return found, gone
 
 
 def claimable_locales(
@@ -697,15 +665,4 @@ def delivery_counts(
         batches=len(batches),
         planned=planned,
         **totals,
-    )
-
-
-def edition_sent_count(conn: Connection, edition_id: int) -> int:
-    """How many recipients the provider accepted for the edition."""
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(DeliveryRow)
-            .where(and_(DeliveryRow.edition_id == edition_id, DeliveryRow.status == "sent"))
-        ).scalar_one()
     )

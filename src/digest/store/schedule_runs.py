@@ -149,13 +149,3 @@ def recent_runs(conn: Connection, segment: str | None = None, limit: int = 20) -
     if segment is not None:
         query = query.where(ScheduleRunRow.segment == segment)
     return [_run(r) for r in conn.execute(query.limit(limit)).all()]
-
-
-def runs_for_edition(conn: Connection, segment: str, edition_date: date) -> list[ScheduleRun]:
-    """Every decision recorded for one edition of a segment, oldest first."""
-    rows = conn.execute(
-        select(ScheduleRunRow)
-        .where(ScheduleRunRow.segment == segment, ScheduleRunRow.edition_date == edition_date)
-        .order_by(ScheduleRunRow.id)
-    ).all()
-    return [_run(r) for r in rows]

@@ -328,13 +328,3 @@ def iter_subscribers_for_export(
         for r in rows:
             yield _to_record(r, segs.get(r.id, ()))
         after = ids[-1]
-
-
-def count_subscribers_by_status(conn: Connection) -> dict[str, int]:
-    """How many subscribers are in each status."""
-    return {
-        status: int(n)
-        for status, n in conn.execute(
-            select(SubscriberRow.status, func.count()).group_by(SubscriberRow.status)
-        )
-    }
