@@ -44,8 +44,14 @@ def start_standin(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The stand-in as its own process (no schema validation: it would dominate the run)."""
     ready = workdir / "standin.url"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.sendgrid_server", "--ready-file", str(ready),
-         "--no-validate"],
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.sendgrid_server",
+            "--ready-file",
+            str(ready),
+            "--no-validate",
+        ],
         cwd=str(REPO),
     )
     for _ in range(200):
@@ -86,7 +92,8 @@ def seed(url: str, n: int) -> float:
     engine = make_engine(url)
     upgrade(engine)
     series = (
-        "SELECT generate_series(1, :n) AS i" if engine.dialect.name == "postgresql"
+        "SELECT generate_series(1, :n) AS i"
+        if engine.dialect.name == "postgresql"
         else "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n) "
         "SELECT i FROM s"
     )
@@ -146,8 +153,10 @@ def bare_client_rate(url: str, requests: int) -> float:
             "personalizations": personalizations,
             "from": {"email": "digest@skn.example"},
             "subject": "bare",
-            "content": [{"type": "text/plain", "value": "x" * 4000},
-                        {"type": "text/html", "value": "<p>x</p>" * 2000}],
+            "content": [
+                {"type": "text/plain", "value": "x" * 4000},
+                {"type": "text/html", "value": "<p>x</p>" * 2000},
+            ],
         }
     ).encode()
     headers = {"Authorization": f"Bearer {VALID_KEY}", "Content-Type": "application/json"}
@@ -178,8 +187,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--bare-requests", type=int, default=200)
     parser.add_argument("--workers", type=int, help="digest send --workers (default: CPUs)")
-    parser.add_argument("--profile", metavar="PATH",
-                        help="record the send with py-spy (collapsed stacks) into PATH")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="record the send with py-spy (collapsed stacks) into PATH"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="digest-bench-"))
     standin, url = start_standin(workdir)
@@ -187,8 +197,11 @@ def main() -> None:
     try:
         seeded = seed(db_url, args.n)
         raw = config_dict(workdir, db_url)
-        raw["transport"] = {"kind": "sendgrid", "concurrency": args.concurrency,
-                            "sendgrid": {"host": url, "timeout_seconds": 60}}
+        raw["transport"] = {
+            "kind": "sendgrid",
+            "concurrency": args.concurrency,
+            "sendgrid": {"host": url, "timeout_seconds": 60},
+        }
         config = workdir / "config.yaml"
         config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         bare = bare_client_rate(url, args.bare_requests)
@@ -203,11 +216,15 @@ def main() -> None:
         print(f"peak RSS            {rss_kib / 1024:.0f} MB")
         print(f"bare client rate    {bare:,.0f} recipients/s (pre-built 1000-recipient bodies)")
         print(f"share of bare       {100 * rate / bare:.0f}%")
-        print(f"token generation    {per_token * 1e6:.1f} µs/recipient -> "
-              f"{per_token * args.n:.1f} s for the list ({100 * per_token * args.n / wall:.0f}% "
-              "of the wall time, single core)")
-        print(f"report              sent {report['sent']:,} failed {report['failed']} "
-              f"unknown {report['unknown']} pending {report['pending']}")
+        print(
+            f"token generation    {per_token * 1e6:.1f} µs/recipient -> "
+            f"{per_token * args.n:.1f} s for the list ({100 * per_token * args.n / wall:.0f}% "
+            "of the wall time, single core)"
+        )
+        print(
+            f"report              sent {report['sent']:,} failed {report['failed']} "
+            f"unknown {report['unknown']} pending {report['pending']}"
+        )
     finally:
         standin.terminate()
         standin.wait()
@@ -219,22 +236,52 @@ def run_send_with_rusage(
 ) -> tuple[float, int, dict[str, object]]:
     """Like run_send, reaping the child with wait4 so its own peak RSS is known."""
     # this checkout's code first, whatever copy of digest is installed
-    env = dict(os.environ, DIGEST_SECRET_KEY=TEST_SECRET, SENDGRID_API_KEY=VALID_KEY,
-               PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))))
+    env = dict(
+        os.environ,
+        DIGEST_SECRET_KEY=TEST_SECRET,
+        SENDGRID_API_KEY=VALID_KEY,
+        PYTHONPATH=os.pathsep.join((str(REPO / "src"), str(REPO))),
+    )
     out_path = config.parent / "report.json"
     err_path = config.parent / "send.err"
     started = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         wrap = (
-            ["py-spy", "record", "--format", "raw", "--subprocesses", "--rate", "200",
-             "-o", profile, "--"]
-            if profile else []
+            [
+                "py-spy",
+                "record",
+                "--format",
+                "raw",
+                "--subprocesses",
+                "--rate",
+                "200",
+                "-o",
+                profile,
+                "--",
+            ]
+            if profile
+            else []
         )
         proc = subprocess.Popen(
-            [*wrap, sys.executable, "-c", "from digest.cli import main; main()", "--config",
-             str(config), "send", "markets-en", "--date", EDITION_DATE.isoformat(), "--yes",
-             "--json", *(["--workers", str(workers)] if workers else [])],
-            stdout=out, stderr=err, env=env, cwd=str(config.parent),
+            [
+                *wrap,
+                sys.executable,
+                "-c",
+                "from digest.cli import main; main()",
+                "--config",
+                str(config),
+                "send",
+                "markets-en",
+                "--date",
+                EDITION_DATE.isoformat(),
+                "--yes",
+                "--json",
+                *(["--workers", str(workers)] if workers else []),
+            ],
+            stdout=out,
+            stderr=err,
+            env=env,
+            cwd=str(config.parent),
         )
         _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started

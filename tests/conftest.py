@@ -19,7 +19,9 @@ from digest.store.db import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-PG_ADMIN_URL = os.environ.get("DIGEST_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "DIGEST_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 

@@ -62,9 +62,7 @@ def mail_send_validator() -> Any:
 
     spec = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     body = copy.deepcopy(
-        spec["components"]["requestBodies"]["PostMailSend"]["content"]["application/json"][
-            "schema"
-        ]
+        spec["components"]["requestBodies"]["PostMailSend"]["content"]["application/json"]["schema"]
     )
     body["properties"]["custom_args"] = {
         "type": "object",
@@ -142,8 +140,12 @@ class StandInState:
     def count_only(self) -> bool:
         """True when nothing but counting is asked for (no validation, faults or records)."""
         return not (
-            self.validate or self.keep_bodies or self.faults or self.reject_emails
-            or self.random_fault_rate or self.delay_seconds
+            self.validate
+            or self.keep_bodies
+            or self.faults
+            or self.reject_emails
+            or self.random_fault_rate
+            or self.delay_seconds
         )
 
     def next_fault(self) -> str | None:
@@ -194,8 +196,17 @@ class _Handler(BaseHTTPRequestHandler):
             state.request_count += 1
             request_id = state.request_count
         if self.headers.get("Authorization") != f"Bearer {state.api_key}":
-            self._reply(401, {"errors": [{"message": "The provided authorization grant is "
-                                                      "invalid, expired, or revoked"}]})
+            self._reply(
+                401,
+                {
+                    "errors": [
+                        {
+                            "message": "The provided authorization grant is "
+                            "invalid, expired, or revoked"
+                        }
+                    ]
+                },
+            )
             return
         if state.count_only():
             # benchmark mode: read and count, nothing else, so the stand-in stays cheap next
@@ -218,9 +229,7 @@ class _Handler(BaseHTTPRequestHandler):
         if problems:
             with state.lock:
                 state.invalid.extend(f"{f}: {m}" for m, f in problems)
-            self._reply(
-                400, {"errors": [{"message": m, "field": f} for m, f in problems[:20]]}
-            )
+            self._reply(400, {"errors": [{"message": m, "field": f} for m, f in problems[:20]]})
             return
         if state.delay_seconds:
             time.sleep(state.delay_seconds)
@@ -283,8 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
         elif fault == "429":
             reset = str(int(time.time()) + 1)
-            self._reply(429, {"errors": [{"message": "too many requests"}]},
-                        {"X-RateLimit-Reset": reset})
+            self._reply(
+                429, {"errors": [{"message": "too many requests"}]}, {"X-RateLimit-Reset": reset}
+            )
         elif fault == "429-retry-after":
             self._reply(429, {"errors": [{"message": "too many requests"}]}, {"Retry-After": "1"})
         elif fault == "429-bare":
@@ -303,9 +313,17 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault == "401":
             self._reply(401, {"errors": [{"message": "authorization required"}]})
         elif fault == "400-message":
-            self._reply(400, {"errors": [{"message": "The from address does not match a "
-                                                     "verified Sender Identity",
-                                          "field": "from.email"}]})
+            self._reply(
+                400,
+                {
+                    "errors": [
+                        {
+                            "message": "The from address does not match a verified Sender Identity",
+                            "field": "from.email",
+                        }
+                    ]
+                },
+            )
         elif fault == "400-opaque":
             self._reply(400, {"errors": [{"message": "Bad Request", "field": None}]})
         else:
@@ -387,8 +405,13 @@ def main(argv: list[str] | None = None) -> None:
         if args.count_file:
             counts = Counter(d.email for d in state.deliveries)
             Path(args.count_file).write_text(
-                json.dumps({"accepted": state.accepted_count, "requests": state.request_count,
-                            "counts": counts}),
+                json.dumps(
+                    {
+                        "accepted": state.accepted_count,
+                        "requests": state.request_count,
+                        "counts": counts,
+                    }
+                ),
                 encoding="utf-8",
             )
         raise SystemExit(0)

@@ -31,7 +31,9 @@ class FeedServer:
 
 
 def serve_conditional(
-    body: Callable[[], bytes], etag: Callable[[], str], last_modified: str,
+    body: Callable[[], bytes],
+    etag: Callable[[], str],
+    last_modified: str,
     content_type: str = "application/rss+xml; charset=utf-8",
 ) -> Handler:
     """A handler answering 304 when the validators match, else 200 with the body."""

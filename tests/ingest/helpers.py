@@ -21,7 +21,10 @@ def feed_bytes(name: str) -> bytes:
 def parse(content: bytes, content_type: str | None = None, **kw: object) -> ParsedFeed:
     """parse_feed with the test defaults (source 'wire', fixed now, 230 wpm)."""
     args: dict[str, object] = {
-        "source": "wire", "content_type": content_type, "now": NOW, "words_per_minute": 230,
+        "source": "wire",
+        "content_type": content_type,
+        "now": NOW,
+        "words_per_minute": 230,
     }
     args.update(kw)
     return parse_feed(content, **args)  # type: ignore[arg-type]
@@ -37,8 +40,14 @@ def rss(items: list[str], *, title: str = "Generated Wire") -> bytes:
     ).encode("utf-8")
 
 
-def item(n: int, *, title: str | None = None, summary: str | None = None,
-         published: datetime | None = None, link: str | None = None) -> str:
+def item(
+    n: int,
+    *,
+    title: str | None = None,
+    summary: str | None = None,
+    published: datetime | None = None,
+    link: str | None = None,
+) -> str:
     """One RSS <item> with guid gen-n, dated ``n`` minutes before NOW unless given."""
     when = published or (NOW - timedelta(minutes=n))
     return (

@@ -31,8 +31,13 @@ def test_conditional_get_with_etag(feed_server: FeedServer, client: httpx.Client
     assert first.content == body
     assert first.etag == '"v1"' and first.last_modified == LAST_MODIFIED
     assert first.content_type == "application/rss+xml; charset=utf-8"
-    second = fetch_http(client, feed_server.url("/rss"), SETTINGS, etag=first.etag,
-                        last_modified=first.last_modified)
+    second = fetch_http(
+        client,
+        feed_server.url("/rss"),
+        SETTINGS,
+        etag=first.etag,
+        last_modified=first.last_modified,
+    )
     assert second.not_modified and second.content is None
     sent = feed_server.headers_for("/rss")
     assert "If-None-Match" not in sent[0]
@@ -104,8 +109,11 @@ def test_oversize_stream_is_aborted_at_the_cap(
             feed_server.body_bytes_sent["/huge"] += len(chunk)
 
     feed_server.routes["/huge"] = huge
-    with pytest.raises(FetchError, match=r"passed ingest.max_bytes \(100,000 bytes\); download "
-                                          "stopped"):
+    with pytest.raises(
+        FetchError,
+        match=r"passed ingest.max_bytes \(100,000 bytes\); download "
+        "stopped",
+    ):
         fetch_http(client, feed_server.url("/huge"), SETTINGS)
     client.close()
     assert feed_server.body_bytes_sent["/huge"] < TOTAL

@@ -21,8 +21,9 @@ LAST_MODIFIED = "Fri, 30 Jan 2026 04:00:00 GMT"
 FAST = {"timeout_seconds": 0.5, "max_bytes": 100_000, "user_agent": "digest-test"}
 
 
-def build_app(tmp_path: Path, db_url: str | None, sources: list[dict[str, str]],
-              **ingest: Any) -> App:
+def build_app(
+    tmp_path: Path, db_url: str | None, sources: list[dict[str, str]], **ingest: Any
+) -> App:
     config = make_config(tmp_path, db_url, sources=sources, ingest={**FAST, **ingest})
     return make_app(config, FixedClock(NOW))
 
@@ -72,8 +73,14 @@ def test_conditional_get_across_runs(
 
 
 def test_file_sources_of_every_format_twice_is_idempotent(tmp_path: Path, db_url: str) -> None:
-    names = ["rss20.xml", "rss091.xml", "rss10.rdf", "atom.xml", "feed.json",
-             "hebrew-1255-prolog.xml"]
+    names = [
+        "rss20.xml",
+        "rss091.xml",
+        "rss10.rdf",
+        "atom.xml",
+        "feed.json",
+        "hebrew-1255-prolog.xml",
+    ]
     sources = [{"name": n.split(".")[0], "url": str(FEEDS / n)} for n in names]
     app = build_app(tmp_path, db_url, sources)
     try:
@@ -127,10 +134,16 @@ def test_one_bad_source_never_stops_the_others(
         by_name = {r.name: r for r in report.sources}
         assert [r.name for r in report.sources] == [s["name"] for s in sources]
         assert {r.name for r in report.failed} == {
-            "unreachable", "server-error", "html-page", "slow", "missing-file"
+            "unreachable",
+            "server-error",
+            "html-page",
+            "slow",
+            "missing-file",
         }
         assert by_name["unreachable"].error is not None
-        assert by_name["unreachable"].error.startswith(f"cannot connect to http://127.0.0.1:{closed_port}")
+        assert by_name["unreachable"].error.startswith(
+            f"cannot connect to http://127.0.0.1:{closed_port}"
+        )
         assert by_name["server-error"].error == (
             f"HTTP 500 Internal Server Error from {feed_server.url('/500')}"
         )
@@ -164,9 +177,7 @@ def test_one_bad_source_never_stops_the_others(
         app.engine.dispose()
 
 
-def test_oversize_source_fails_and_names_the_cap(
-    tmp_path: Path, feed_server: FeedServer
-) -> None:
+def test_oversize_source_fails_and_names_the_cap(tmp_path: Path, feed_server: FeedServer) -> None:
     big = rss([item(n) for n in range(1000)])
     assert len(big) > 100_000
     feed_server.routes["/big"] = serve_bytes(big, "application/rss+xml")
@@ -182,8 +193,10 @@ def test_oversize_source_fails_and_names_the_cap(
 
 
 def test_only_selects_sources_and_unknown_names_are_refused(tmp_path: Path) -> None:
-    sources = [{"name": "atom", "url": str(FEEDS / "atom.xml")},
-               {"name": "json", "url": str(FEEDS / "feed.json")}]
+    sources = [
+        {"name": "atom", "url": str(FEEDS / "atom.xml")},
+        {"name": "json", "url": str(FEEDS / "feed.json")},
+    ]
     app = build_app(tmp_path, None, sources)
     try:
         report = ingest_sources(app, only=["json"])

@@ -38,8 +38,7 @@ def test_rss20_items_are_normalised() -> None:
     assert ford.key_points == (
         "Ford has held preliminary discussions with China’s Xiaomi regarding a potential "
         "electric vehicle (EV) partnership.",
-        "The talks highlight growing convergence between automakers and consumer technology "
-        "firms.",
+        "The talks highlight growing convergence between automakers and consumer technology firms.",
         "Geopolitical, regulatory, and execution risks remain central.",
     )
     assert ford.read_minutes == 1
@@ -59,8 +58,10 @@ def test_tracking_parameter_duplicates_collapse_to_one_article() -> None:
     feed = parse(feed_bytes("rss20.xml"))
     urls = [a.url for a in feed.articles]
     assert urls.count("https://www.skn.example/markets/shanghai") == 1
-    assert ("https://www.skn.example/markets/shanghai?utm_campaign=social&ref=twitter",
-            "same id as item #2 of this feed; kept the first") in feed.skipped
+    assert (
+        "https://www.skn.example/markets/shanghai?utm_campaign=social&ref=twitter",
+        "same id as item #2 of this feed; kept the first",
+    ) in feed.skipped
 
 
 def test_items_without_an_http_link_are_skipped_with_a_reason() -> None:
@@ -192,15 +193,21 @@ def test_hebrew_windows_1255_declared_only_in_the_http_charset() -> None:
 
 
 def test_utf8_document_under_a_latin1_server_default_is_read_as_utf8() -> None:
-    content = feed_bytes("hebrew-1255-prolog.xml").decode("cp1255").replace(
-        'encoding="windows-1255"', 'encoding="utf-8"').encode("utf-8")
+    content = (
+        feed_bytes("hebrew-1255-prolog.xml")
+        .decode("cp1255")
+        .replace('encoding="windows-1255"', 'encoding="utf-8"')
+        .encode("utf-8")
+    )
     feed = parse(content, "text/xml; charset=ISO-8859-1")
     assert feed.articles[0].title == "מדד תל אביב 35 עלה ב-1.2%"
 
 
 def test_wrong_or_unknown_encoding_is_refused_with_the_declaration_named() -> None:
-    content = "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><item>" \
-              "<title>שלום</title></item></channel></rss>"
+    content = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><item>"
+        "<title>שלום</title></item></channel></rss>"
+    )
     with pytest.raises(FeedError, match=r"not valid utf-8 \(XML declaration\)"):
         parse(content.encode("cp1255"))
     with pytest.raises(FeedError, match="unknown encoding 'x-klingon'"):
@@ -267,8 +274,17 @@ def test_hostile_markup_in_a_feed_is_removed() -> None:
     (article,) = feed.articles
     assert article.title == "Bold title"
     html = article.summary_html.lower()
-    for bad in ("script", "alert", "onerror", "onclick", "iframe", "style", "javascript:",
-                "data:", "<img"):
+    for bad in (
+        "script",
+        "alert",
+        "onerror",
+        "onclick",
+        "iframe",
+        "style",
+        "javascript:",
+        "data:",
+        "<img",
+    ):
         assert bad not in html, bad
     assert '<a href="https://ok.example/" rel="noopener noreferrer">ok</a>' in article.summary_html
     assert article.summary == "Safe text js data ok"

@@ -127,8 +127,10 @@ def test_duplicate_uids_in_one_batch_count_once(engine: Engine) -> None:
 
 def test_queries(engine: Engine) -> None:
     future = article(99, published_at=T0 + timedelta(days=2))
-    same_time = [article(10, uid="wire:a", published_at=T0), article(11, uid="wire:b",
-                                                                      published_at=T0)]
+    same_time = [
+        article(10, uid="wire:a", published_at=T0),
+        article(11, uid="wire:b", published_at=T0),
+    ]
     with engine.begin() as conn:
         upsert_articles(conn, [article(n) for n in range(1, 4)] + [future, *same_time], T0)
     with engine.connect() as conn:
@@ -162,8 +164,14 @@ def test_three_thousand_item_feed_upserts_in_bulk(engine: Engine) -> None:
 def test_feed_state_round_trip(engine: Engine) -> None:
     with engine.begin() as conn:
         assert feed_state(conn, "wire") is None
-        record_fetch_ok(conn, "wire", now=T0, etag='"v1"', last_modified="Fri, 30 Jan 2026 "
-                        "04:00:00 GMT", items_seen=12)
+        record_fetch_ok(
+            conn,
+            "wire",
+            now=T0,
+            etag='"v1"',
+            last_modified="Fri, 30 Jan 2026 04:00:00 GMT",
+            items_seen=12,
+        )
     with engine.begin() as conn:
         record_fetch_error(conn, "wire", now=T1, error="HTTP 500 Internal Server Error")
         record_fetch_error(conn, "other", now=T1, error="x" * 5000)

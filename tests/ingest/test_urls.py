@@ -21,8 +21,10 @@ from digest.ingest.urls import canonical_url, http_url, is_tracking_param, url_h
         ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),
         ("https://user:pw@example.com/a", "https://example.com/a"),
         ("https://example.com/a?utm_source=x&utm_medium=y&UTM_Campaign=z", "https://example.com/a"),
-        ("https://example.com/a?fbclid=1&gclid=2&mc_cid=3&mc_eid=4&igshid=5&ref=6&id=7",
-         "https://example.com/a?id=7"),
+        (
+            "https://example.com/a?fbclid=1&gclid=2&mc_cid=3&mc_eid=4&igshid=5&ref=6&id=7",
+            "https://example.com/a?id=7",
+        ),
         ("https://example.com/a?msclkid=1&_hsenc=2&yclid=3&q=x", "https://example.com/a?q=x"),
         ("https://example.com/a?empty=&q=1", "https://example.com/a?empty=&q=1"),
         ("https://example.com./a", "https://example.com/a"),
@@ -34,8 +36,17 @@ def test_canonical_url_rules(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["javascript:alert(1)", "data:text/html,hi", "mailto:a@b.example", "ftp://example.com/a",
-     "", "   ", "https://", "http://example.com:99999/", "//"],
+    [
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "mailto:a@b.example",
+        "ftp://example.com/a",
+        "",
+        "   ",
+        "https://",
+        "http://example.com:99999/",
+        "//",
+    ],
 )
 def test_non_http_links_are_refused(raw: str) -> None:
     assert canonical_url(raw) is None

@@ -122,8 +122,12 @@ def store_edition(
             ).scalar_one()
             conn.execute(
                 insert(EditionItemRow).values(
-                    edition_id=eid, article_id=aid, position=0, score=1.0,
-                    topics=["markets"], primary_topic="markets",
+                    edition_id=eid,
+                    article_id=aid,
+                    position=0,
+                    score=1.0,
+                    topics=["markets"],
+                    primary_topic="markets",
                 )
             )
         edition = edition_by_id(conn, eid)
@@ -149,10 +153,10 @@ def variant_for(config: Config, calls: list[str] | None = None):
             calls.append(locale)
         html = (
             f"<html><body><p>Hello {HTML_TOKENS['name']} ({locale})</p>"
-            f"<p>{disclaimer.text} <a href=\"{disclaimer.link}\">Full disclaimer</a></p>"
+            f'<p>{disclaimer.text} <a href="{disclaimer.link}">Full disclaimer</a></p>'
             f"<p>{address}</p>"
-            f"<a href=\"{HTML_TOKENS['unsubscribe_url']}\">Unsubscribe</a> "
-            f"<a href=\"{HTML_TOKENS['preferences_url']}\">Preferences</a></body></html>"
+            f'<a href="{HTML_TOKENS["unsubscribe_url"]}">Unsubscribe</a> '
+            f'<a href="{HTML_TOKENS["preferences_url"]}">Preferences</a></body></html>'
         )
         text = (
             f"Hello {TEXT_TOKENS['name']} ({locale})\n\n{disclaimer.text}\n{disclaimer.link}\n"

@@ -30,16 +30,46 @@ from tests.send.helpers import (
 def _rows() -> list[SendRow]:
     later = NOW + timedelta(hours=3)
     return [
-        SendRow(1, "plain@example.com", "Dana Levi", "https://d.example/u/1.m.s.a.b",
-                "https://d.example/p/1.m.s.a.b", None, "en", "UTC"),
-        SendRow(2, "o'hara&co@example.com", '  <b>"Quoted"</b>\t name ',
-                "https://d.example/u/2.m.s.a.b", "https://d.example/p/2.m.s.a.b", later,
-                "he", "Asia/Jerusalem"),
-        SendRow(3, "nameless@example.com", "   ", "http://localhost/u/3.m.s.a.b",
-                "http://localhost/p/3.m.s.a.b", NOW - timedelta(hours=1), "en", "UTC"),
-        SendRow(4, "uni@example.com", "Zoë \u05e9\u05dc\u05d5\u05dd \U0001f600 \\ /",
-                "https://d.example/u/4.m.s.a.b", "https://d.example/p/4.m.s.a.b", None, "en",
-                "UTC"),
+        SendRow(
+            1,
+            "plain@example.com",
+            "Dana Levi",
+            "https://d.example/u/1.m.s.a.b",
+            "https://d.example/p/1.m.s.a.b",
+            None,
+            "en",
+            "UTC",
+        ),
+        SendRow(
+            2,
+            "o'hara&co@example.com",
+            '  <b>"Quoted"</b>\t name ',
+            "https://d.example/u/2.m.s.a.b",
+            "https://d.example/p/2.m.s.a.b",
+            later,
+            "he",
+            "Asia/Jerusalem",
+        ),
+        SendRow(
+            3,
+            "nameless@example.com",
+            "   ",
+            "http://localhost/u/3.m.s.a.b",
+            "http://localhost/p/3.m.s.a.b",
+            NOW - timedelta(hours=1),
+            "en",
+            "UTC",
+        ),
+        SendRow(
+            4,
+            "uni@example.com",
+            "Zoë \u05e9\u05dc\u05d5\u05dd \U0001f600 \\ /",
+            "https://d.example/u/4.m.s.a.b",
+            "https://d.example/p/4.m.s.a.b",
+            None,
+            "en",
+            "UTC",
+        ),
     ]
 
 
@@ -59,8 +89,9 @@ def test_fast_body_equals_the_reference_form_and_the_schema(tmp_path: Path) -> N
         reference = mail_body(message, [r.as_batch_recipient() for r in _rows()], now=NOW)
         decoded = json.loads(body)
         assert decoded == reference
-        assert decoded["personalizations"][1]["send_at"] == int((NOW + timedelta(hours=3))
-                                                                .timestamp())
+        assert decoded["personalizations"][1]["send_at"] == int(
+            (NOW + timedelta(hours=3)).timestamp()
+        )
         assert "send_at" not in decoded["personalizations"][2]  # already due
         subs = decoded["personalizations"][1]["substitutions"]
         assert subs["%%digest-html:name%%"] == "&lt;b&gt;&quot;Quoted&quot;&lt;/b&gt; name"
@@ -71,8 +102,9 @@ def test_fast_body_equals_the_reference_form_and_the_schema(tmp_path: Path) -> N
 
 def test_duplicate_address_in_one_request_is_refused_before_sending(tmp_path: Path) -> None:
     config = send_config(tmp_path, kind="sendgrid", sendgrid={"host": "http://127.0.0.1:9"})
-    message = OutgoingMessage(rendered=variant_for(config)("en"), sender=Sender("a@b.example",
-                                                                                "", None))
+    message = OutgoingMessage(
+        rendered=variant_for(config)("en"), sender=Sender("a@b.example", "", None)
+    )
     rows = _rows()[:1] + [_rows()[0]._replace(subscriber_id=9, email="PLAIN@example.com")]
     transport = SendGridTransport("SG.key", config.transport.sendgrid)
     try:
@@ -88,7 +120,10 @@ def test_helper_processes_share_the_ledger_and_send_everyone_once(
 ) -> None:
     with SendGridStandIn(delay_seconds=0.15) as sg:
         config = write_config(
-            tmp_path, db_url, kind="sendgrid", concurrency=1,
+            tmp_path,
+            db_url,
+            kind="sendgrid",
+            concurrency=1,
             sendgrid={"host": sg.url, "batch_size": 10, "timeout_seconds": 30},
         )
         from digest.config import load_config

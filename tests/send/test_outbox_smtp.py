@@ -77,7 +77,9 @@ def test_smtp_sends_each_recipient_over_a_reused_connection(tmp_path: Path, new_
     controller, handler = smtp_server
     port = controller.port
     config = send_config(
-        tmp_path, kind="smtp", concurrency=1,
+        tmp_path,
+        kind="smtp",
+        concurrency=1,
         smtp={"host": "127.0.0.1", "port": port, "security": "none"},
     )
     app = new_app(config, transport=SmtpTransport(config.transport.smtp, batch_size=4))

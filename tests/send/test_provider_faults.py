@@ -19,8 +19,12 @@ def _setup(tmp_path: Path, sg, new_app, n: int = 30, batch_size: int = 10, timeo
         tmp_path,
         kind="sendgrid",
         concurrency=1,
-        sendgrid={"host": sg.url, "batch_size": batch_size, "timeout_seconds": timeout,
-                  "max_retries": 3},
+        sendgrid={
+            "host": sg.url,
+            "batch_size": batch_size,
+            "timeout_seconds": timeout,
+            "max_retries": 3,
+        },
     )
     from tests.fakes.sendgrid_server import VALID_KEY
 
@@ -165,8 +169,11 @@ def test_ineligible_at_send_time_are_suppressed(tmp_path, standin, new_app):
             with app.engine.begin() as conn:
                 conn.execute(
                     update(SubscriberRow)
-                    .where(SubscriberRow.email.in_(
-                        ["reader000001@example.com", "reader000002@example.com"]))
+                    .where(
+                        SubscriberRow.email.in_(
+                            ["reader000001@example.com", "reader000002@example.com"]
+                        )
+                    )
                     .values(status="unsubscribed")
                 )
             changed.append(1)

@@ -92,19 +92,36 @@ def test_batch_rows_flag_exactly_who_may_still_be_sent(
     segment = app.config.segment("markets-en")
     with app.engine.begin() as conn:
         ledger.plan_deliveries(
-            conn, edition.id, segment, NOW, batch_size=100, planner="test",
-            not_before=lambda _tz: None, by_timezone=False,
+            conn,
+            edition.id,
+            segment,
+            NOW,
+            batch_size=100,
+            planner="test",
+            not_before=lambda _tz: None,
+            by_timezone=False,
         )
-        conn.execute(update(SubscriberRow).where(SubscriberRow.id == ids[1])
-                     .values(status="unsubscribed"))
-        conn.execute(update(SubscriberRow).where(SubscriberRow.id == ids[2])
-                     .values(paused_until=NOW + timedelta(days=3)))
-        conn.execute(update(SubscriberRow).where(SubscriberRow.id == ids[3])
-                     .values(paused_until=NOW - timedelta(days=3)))  # the pause is over
-        conn.execute(insert(SuppressionRow).values(
-            email="reader000004@example.com", reason="bounce", source="test", created_at=NOW))
-        conn.execute(delete(SubscriberSegmentRow).where(
-            SubscriberSegmentRow.subscriber_id == ids[5]))  # left the segment
+        conn.execute(
+            update(SubscriberRow).where(SubscriberRow.id == ids[1]).values(status="unsubscribed")
+        )
+        conn.execute(
+            update(SubscriberRow)
+            .where(SubscriberRow.id == ids[2])
+            .values(paused_until=NOW + timedelta(days=3))
+        )
+        conn.execute(
+            update(SubscriberRow)
+            .where(SubscriberRow.id == ids[3])
+            .values(paused_until=NOW - timedelta(days=3))
+        )  # the pause is over
+        conn.execute(
+            insert(SuppressionRow).values(
+                email="reader000004@example.com", reason="bounce", source="test", created_at=NOW
+            )
+        )
+        conn.execute(
+            delete(SubscriberSegmentRow).where(SubscriberSegmentRow.subscriber_id == ids[5])
+        )  # left the segment
         conn.execute(delete(SubscriberRow).where(SubscriberRow.id == ids[6]))
     with app.engine.connect() as conn:
         rows = ledger.batch_send_rows(conn, segment, edition.id, 0, NOW)

@@ -36,8 +36,11 @@ def project(tmp_path: Path) -> tuple[Path, App]:
     with app.engine.begin() as conn:
         upsert_subscribers(
             conn,
-            [SubscriberInput(email="dana@example.com", segments=("markets-en",),
-                             topics=("markets",))],
+            [
+                SubscriberInput(
+                    email="dana@example.com", segments=("markets-en",), topics=("markets",)
+                )
+            ],
             app.clock(),
         )
     return path, app
@@ -98,8 +101,16 @@ def test_unknown_or_invalid_addresses_give_clear_messages(project: tuple[Path, A
 
 def test_suppressions_add_list_remove(project: tuple[Path, App]) -> None:
     config, _ = project
-    r = run(config, "suppressions", "add", "Spam@Example.com", "--reason", "spamreport",
-            "--note", "complained by phone")
+    r = run(
+        config,
+        "suppressions",
+        "add",
+        "Spam@Example.com",
+        "--reason",
+        "spamreport",
+        "--note",
+        "complained by phone",
+    )
     assert r.exit_code == 0 and "suppressed spam@example.com (spamreport)" in r.output
     assert "already suppressed" in run(config, "suppressions", "add", "spam@example.com").output
     run(config, "suppressions", "add", "manual@example.com")
@@ -127,8 +138,18 @@ def test_serve_answers_on_the_given_port(project: tuple[Path, App]) -> None:
     env = {**os.environ, "DIGEST_SECRET_KEY": TEST_KEY}
     log = (config.parent / "serve.log").open("wb")
     proc = subprocess.Popen(
-        ["digest", "--config", str(config), "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
+        [
+            "digest",
+            "--config",
+            str(config),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -155,7 +176,12 @@ def test_serve_answers_on_the_given_port(project: tuple[Path, App]) -> None:
 def test_serve_refuses_a_bad_webhook_key(project: tuple[Path, App]) -> None:
     config, _ = project
     env = {**os.environ, "DIGEST_SECRET_KEY": TEST_KEY, "SENDGRID_WEBHOOK_PUBLIC_KEY": "bm9wZQ=="}
-    r = subprocess.run(["digest", "--config", str(config), "serve", "--port", "1"],
-                       env=env, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        ["digest", "--config", str(config), "serve", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2
     assert "SENDGRID_WEBHOOK_PUBLIC_KEY" in r.stderr and "Traceback" not in r.stderr

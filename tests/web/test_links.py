@@ -195,8 +195,9 @@ def test_unsubscribe_page_speaks_the_subscribers_language(
     assert 'lang="he" dir="rtl"' in page.text and "ביטול" in page.text
 
 
-def test_expired_unsubscribe_link_is_refused(client: TestClient, web_app: App,
-                                             transport: RecordingTransport) -> None:
+def test_expired_unsubscribe_link_is_refused(
+    client: TestClient, web_app: App, transport: RecordingTransport
+) -> None:
     subscribe_and_confirm(client, transport, "e@example.com")
     sub_id = _sub_id(web_app, "e@example.com")
     with time_machine.travel(datetime(2025, 1, 1, tzinfo=UTC), tick=False):
@@ -217,9 +218,16 @@ def test_preference_centre_saves_choices(
     url = path_of(web_app.links.preferences_url(_sub_id(web_app, "pref@example.com")))
     page = client.get(url)
     assert page.status_code == 200 and "Preferences for pref@example.com" in page.text
-    r = client.post(url, data={"action": "save", "segments": ["tech-he", "markets-en"],
-                               "topics": ["tech", "autos"], "locale": "he",
-                               "timezone": "Asia/Jerusalem"})
+    r = client.post(
+        url,
+        data={
+            "action": "save",
+            "segments": ["tech-he", "markets-en"],
+            "topics": ["tech", "autos"],
+            "locale": "he",
+            "timezone": "Asia/Jerusalem",
+        },
+    )
     assert r.status_code == 303 and r.headers["location"] == f"{url}?m=saved"
     with web_app.engine.connect() as conn:
         sub = subscriber_by_email(conn, "pref@example.com")
@@ -265,8 +273,10 @@ def test_unsubscribe_all_and_resubscribe_from_preferences(
     assert _status(web_app, "back@example.com")[0] == "unsubscribed"
     page = client.get(url)
     assert "Subscribe again" in page.text
-    r = client.post(url, data={"action": "resubscribe", "segments": ["tech-he"], "locale": "en",
-                               "timezone": "UTC"})
+    r = client.post(
+        url,
+        data={"action": "resubscribe", "segments": ["tech-he"], "locale": "en", "timezone": "UTC"},
+    )
     assert r.headers["location"].endswith("?m=resubscribed")
     assert _status(web_app, "back@example.com") == ("active", ("tech-he",))
     with web_app.engine.connect() as conn:
@@ -285,8 +295,10 @@ def test_bounced_address_cannot_resubscribe_itself(
     suppress_address(web_app, "b@example.com", "bounce", "test")
     page = client.get(url)
     assert "Emails to this address are stopped" in page.text
-    r = client.post(url, data={"action": "resubscribe", "segments": ["tech-he"], "locale": "en",
-                               "timezone": "UTC"})
+    r = client.post(
+        url,
+        data={"action": "resubscribe", "segments": ["tech-he"], "locale": "en", "timezone": "UTC"},
+    )
     assert r.headers["location"].endswith("?m=blocked")
     assert _status(web_app, "b@example.com")[0] == "bounced"
 

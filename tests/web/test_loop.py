@@ -35,8 +35,9 @@ class LiveServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(create_app(app), host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            create_app(app), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -119,8 +120,11 @@ def test_subscribe_confirm_receive_one_click_unsubscribe_receive_nothing(
         day1 = date(2026, 1, 30)
         report = send_edition(live_app, "markets-en", day1)
         assert report.edition_status == "sent"
-        [edition_copy] = [m for m in _to(live_app, address) if m is not confirmation
-                          and not str(m["Subject"]).startswith("Confirm")]
+        [edition_copy] = [
+            m
+            for m in _to(live_app, address)
+            if m is not confirmation and not str(m["Subject"]).startswith("Confirm")
+        ]
         assert "DAX closes at a record" in str(edition_copy["Subject"]) + _text(edition_copy)
 
         one_click = _one_click_url(edition_copy).removeprefix(BASE)

@@ -132,8 +132,7 @@ def _event(kind: str, email: str, n: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _post(client: TestClient, signer: Signer, app: App, events: Any, *, skew: int = 0
-          ) -> Any:
+def _post(client: TestClient, signer: Signer, app: App, events: Any, *, skew: int = 0) -> Any:
     body = json.dumps(events).encode()
     ts = int(app.clock().timestamp()) + skew
     return client.post("/webhooks/sendgrid", content=body, headers=signer.headers(body, ts))
@@ -142,8 +141,13 @@ def _post(client: TestClient, signer: Signer, app: App, events: Any, *, skew: in
 def _counters(app: App) -> tuple[int, int, int, int, int]:
     with app.engine.connect() as conn:
         row = conn.execute(select(EditionRow).where(EditionRow.id == 41)).one()
-    return (row.processed_count, row.delivered_count, row.open_count, row.click_count,
-            row.bounce_count)
+    return (
+        row.processed_count,
+        row.delivered_count,
+        row.open_count,
+        row.click_count,
+        row.bounce_count,
+    )
 
 
 def _status(app: App, email: str) -> str:
@@ -161,8 +165,9 @@ def test_signed_events_update_counters_and_suppress(
         _event("delivered", "ann@example.com", 2),
         _event("open", "ann@example.com", 3),
         _event("click", "ann@example.com", 4, url="https://www.skn.example/a"),
-        _event("bounce", "bob@example.com", 5, type="bounce", status="5.1.1",
-               reason="550 no such user"),
+        _event(
+            "bounce", "bob@example.com", 5, type="bounce", status="5.1.1", reason="550 no such user"
+        ),
         _event("spamreport", "cat@example.com", 6),
         _event("group_unsubscribe", "ann@example.com", 7, asm_group_id=1),
         _event("dropped", "stranger@example.com", 8, reason="Bounced Address"),
@@ -235,11 +240,17 @@ def test_malformed_bodies_and_events(
 ) -> None:
     hook_client, hook_app = sqlite_hook_client, sqlite_hook_app
     body = b'{"not": "a list"}'
-    r = hook_client.post("/webhooks/sendgrid", content=body,
-                         headers=signer.headers(body, int(hook_app.clock().timestamp())))
+    r = hook_client.post(
+        "/webhooks/sendgrid",
+        content=body,
+        headers=signer.headers(body, int(hook_app.clock().timestamp())),
+    )
     assert r.status_code == 400
-    events = ["junk", {"email": "ann@example.com"}, _event("open", "ann@example.com", 1,
-                                                             edition_id="not-a-number")]
+    events = [
+        "junk",
+        {"email": "ann@example.com"},
+        _event("open", "ann@example.com", 1, edition_id="not-a-number"),
+    ]
     r = _post(hook_client, signer, hook_app, events)
     assert r.json() == {"received": 3, "applied": 1, "duplicates": 0, "ignored": 2}
     assert _counters(hook_app) == (0, 0, 0, 0, 0)

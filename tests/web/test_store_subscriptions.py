@@ -24,8 +24,12 @@ from digest.store.subscriptions import (
 )
 
 REQ = SubscriptionRequest(
-    email="dana@example.com", segments=("markets-en", "tech-he"), topics=("tech",),
-    locale="he", timezone="Asia/Jerusalem", name="Dana",
+    email="dana@example.com",
+    segments=("markets-en", "tech-he"),
+    topics=("tech",),
+    locale="he",
+    timezone="Asia/Jerusalem",
+    name="Dana",
 )
 
 
@@ -35,8 +39,14 @@ def test_opt_in_confirm_and_unsubscribe_lifecycle(any_app: App) -> None:
     with any_app.engine.begin() as conn:
         sub_id, created = create_pending_subscriber(conn, REQ, now)
         assert created and create_pending_subscriber(conn, REQ, now) == (sub_id, False)
-        record_consent(conn, sub_id, "subscribe", Evidence("web-form", "10.0.0.1", "ua", "v1"),
-                       now, {"segments": list(REQ.segments)})
+        record_consent(
+            conn,
+            sub_id,
+            "subscribe",
+            Evidence("web-form", "10.0.0.1", "ua", "v1"),
+            now,
+            {"segments": list(REQ.segments)},
+        )
         assert eligible_subscriber_ids(conn, markets, [sub_id], now) == set()  # pending
         confirm_subscriber(conn, sub_id, REQ, now, keep_segments=False)
         assert eligible_subscriber_ids(conn, markets, [sub_id], now) == {sub_id}
@@ -75,20 +85,41 @@ def test_provider_events_once_and_counters(any_app: App) -> None:
     now = any_app.clock()
     with any_app.engine.begin() as conn:
         edition_id = conn.execute(
-            EditionRow.__table__.insert().values(
-                segment="markets-en", edition_date=date(2026, 1, 30), status="sent",
-                window_start=now, cutoff_at=now, subject="", created_at=now, processed_count=0,
-                delivered_count=0, open_count=0, click_count=0, bounce_count=0,
-            ).returning(EditionRow.id)
+            EditionRow.__table__.insert()
+            .values(
+                segment="markets-en",
+                edition_date=date(2026, 1, 30),
+                status="sent",
+                window_start=now,
+                cutoff_at=now,
+                subject="",
+                created_at=now,
+                processed_count=0,
+                delivered_count=0,
+                open_count=0,
+                click_count=0,
+                bounce_count=0,
+            )
+            .returning(EditionRow.id)
         ).scalar_one()
-        kwargs = dict(provider="sendgrid", event_id="e1", event="open", email="a@example.com",
-                      edition_id=edition_id, occurred_at=now, received_at=now, payload={})
+        kwargs = dict(
+            provider="sendgrid",
+            event_id="e1",
+            event="open",
+            email="a@example.com",
+            edition_id=edition_id,
+            occurred_at=now,
+            received_at=now,
+            payload={},
+        )
         assert record_provider_event(conn, **kwargs)
         assert not record_provider_event(conn, **kwargs)
         assert bump_edition_counter(conn, edition_id, "open")
         assert bump_edition_counter(conn, edition_id, "open", 2)
         assert not bump_edition_counter(conn, 999_999, "open")
-        count = conn.execute(
-            EditionRow.__table__.select().where(EditionRow.id == edition_id)
-        ).one().open_count
+        count = (
+            conn.execute(EditionRow.__table__.select().where(EditionRow.id == edition_id))
+            .one()
+            .open_count
+        )
     assert count == 3

@@ -57,11 +57,10 @@ def test_subscribe_creates_pending_subscriber_with_consent_and_sends_confirmatio
     assert link_path(mail.text, "c") == link_path(mail.html, "c")
 
 
-def test_confirmation_email_is_localised(
-    client: TestClient, transport: RecordingTransport
-) -> None:
-    client.post("/subscribe", data=subscribe_form("noa@example.com", locale="he",
-                                                  segments=["tech-he"]))
+def test_confirmation_email_is_localised(client: TestClient, transport: RecordingTransport) -> None:
+    client.post(
+        "/subscribe", data=subscribe_form("noa@example.com", locale="he", segments=["tech-he"])
+    )
     [mail] = transport.to("noa@example.com")
     assert mail.message.rendered.locale == "he"
     assert 'dir="rtl"' in mail.html
@@ -102,8 +101,12 @@ def test_invalid_submissions_are_explained_and_store_nothing(
 ) -> None:
     r = client.post(
         "/subscribe",
-        data={"email": "not-an-address", "segments": ["nope"], "timezone": "Mars/Base",
-              "locale": "fr"},
+        data={
+            "email": "not-an-address",
+            "segments": ["nope"],
+            "timezone": "Mars/Base",
+            "locale": "fr",
+        },
     )
     assert r.status_code == 422
     assert "Enter a valid email address." in r.text
@@ -118,8 +121,10 @@ def test_invalid_submissions_are_explained_and_store_nothing(
 
 
 def test_json_endpoint(client: TestClient, transport: RecordingTransport) -> None:
-    r = client.post("/subscribe", json={**subscribe_form("api@example.com"),
-                                         "segments": ["markets-en"], "consent": True})
+    r = client.post(
+        "/subscribe",
+        json={**subscribe_form("api@example.com"), "segments": ["markets-en"], "consent": True},
+    )
     assert r.status_code == 202
     assert r.json()["status"] == "check_inbox"
     assert len(transport.to("api@example.com")) == 1

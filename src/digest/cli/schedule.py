@@ -64,9 +64,7 @@ def schedule_cmd(obj: CliContext, segment_name: str | None, n_runs: int, as_json
     if segment_name is not None:
         app.config.segment(segment_name)
     try:
-        overview = [
-            s for s in schedule_overview(app) if segment_name in (None, s.segment)
-        ]
+        overview = [s for s in schedule_overview(app) if segment_name in (None, s.segment)]
         jobs = stored_job_list(app)
         runs = recent_decisions(app, segment_name, n_runs) if n_runs else []
     except ScheduleError as exc:

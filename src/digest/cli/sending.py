@@ -161,8 +161,11 @@ def register(cli_group: click.Group) -> None:
             else:
                 for line in summary_lines(exc.report):
                     click.echo(line)
-            _fail(f"the send stopped: {exc.reason}; unsent batches stay pending — fix the cause "
-                  "and run the same command again", EXIT_FATAL)
+            _fail(
+                f"the send stopped: {exc.reason}; unsent batches stay pending — fix the cause "
+                "and run the same command again",
+                EXIT_FATAL,
+            )
         except ComplianceError as exc:
             _fail(f"the email failed the compliance gate; nothing was sent: {exc}", EXIT_FAILED)
         except (RenderError, ConfigError) as exc:
@@ -217,8 +220,18 @@ def register(cli_group: click.Group) -> None:
         data.update(
             counts.as_dict()
             if counts
-            else {"recipients": 0, "sent": 0, "failed": 0, "suppressed": 0, "unknown": 0,
-                  "pending": 0, "held": 0, "in_flight": 0, "batches": 0, "planned": False}
+            else {
+                "recipients": 0,
+                "sent": 0,
+                "failed": 0,
+                "suppressed": 0,
+                "unknown": 0,
+                "pending": 0,
+                "held": 0,
+                "in_flight": 0,
+                "batches": 0,
+                "planned": False,
+            }
         )
         if as_json:
             click.echo(json.dumps(data))
@@ -228,8 +241,16 @@ def register(cli_group: click.Group) -> None:
             click.echo(f"{segment} {edition_date}: edition {edition.id}, {edition.status}")
             if edition.skip_reason:
                 click.echo(f"  skipped: {edition.skip_reason}")
-            for key in ("recipients", "sent", "failed", "suppressed", "unknown", "pending",
-                        "held", "in_flight"):
+            for key in (
+                "recipients",
+                "sent",
+                "failed",
+                "suppressed",
+                "unknown",
+                "pending",
+                "held",
+                "in_flight",
+            ):
                 click.echo(f"  {key.replace('_', ' ')}: {data[key]}")
         sys.exit(EXIT_FAILED if data["failed"] or data["unknown"] else EXIT_OK)
 
@@ -253,12 +274,13 @@ def register(cli_group: click.Group) -> None:
                 _fail(f"{segment} {edition_date} has no edition to cancel", EXIT_USAGE)
             assert edition is not None and edition.id is not None
             moved = set_edition_status(
-                conn, edition.id, "cancelled", app.clock(),
+                conn,
+                edition.id,
+                "cancelled",
+                app.clock(),
                 expect=("draft", "approved", "sending"),
             )
         if not moved:
             click.echo(f"{segment} {edition_date} is {edition.status}; nothing to cancel")
             sys.exit(EXIT_OK)
-        click.echo(
-            f"{segment} {edition_date} cancelled; running senders stop at their next batch"
-        )
+        click.echo(f"{segment} {edition_date} cancelled; running senders stop at their next batch")

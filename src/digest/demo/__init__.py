@@ -112,7 +112,7 @@ def seed_articles(page: str) -> list[DemoArticle]:
         )
     latest.append(
         DemoArticle(
-            title="מדד ת\"א 35 נסגר בעלייה: מניות הטכנולוגיה ו-Nvidia מובילות",
+            title='מדד ת"א 35 נסגר בעלייה: מניות הטכנולוגיה ו-Nvidia מובילות',
             slug="ta35-closes-higher-tech-leads",
             author="רוני מור",
             minutes_ago=180,

@@ -89,7 +89,7 @@ def decode_feed(content: bytes, content_type: str | None) -> Decoded:
     for bom, name in _BOMS:
         if content.startswith(bom):
             try:
-                return Decoded(content[len(bom):].decode(name), name)
+                return Decoded(content[len(bom) :].decode(name), name)
             except UnicodeDecodeError as exc:
                 raise FeedError(
                     f"content starts with a {name} byte-order mark but is not valid {name}: "
@@ -118,9 +118,7 @@ def decode_feed(content: bytes, content_type: str | None) -> Decoded:
         try:
             return Decoded(content.decode(codec), codec)
         except UnicodeDecodeError as exc:
-            problems.append(
-                f"not valid {name} ({where}): {exc.reason} at byte {exc.start}"
-            )
+            problems.append(f"not valid {name} ({where}): {exc.reason} at byte {exc.start}")
     raise FeedError("cannot decode the feed: " + "; ".join(problems))
 
 

@@ -45,8 +45,8 @@ def _mb(n: int) -> str:
 
 def read_local(location: str, max_bytes: int) -> Fetched:
     """Read a feed file (a path or a file:// URL), refusing one larger than ``max_bytes``."""
-    path = Path(unquote(urlsplit(location).path)) if location.startswith("file://") else Path(
-        location
+    path = (
+        Path(unquote(urlsplit(location).path)) if location.startswith("file://") else Path(location)
     )
     try:
         size = path.stat().st_size

@@ -53,7 +53,8 @@ def _author(item: dict[str, Any], feed: dict[str, Any]) -> str | None:
         authors = holder.get("authors")
         if isinstance(authors, list):
             names = [
-                str(a["name"]) for a in authors
+                str(a["name"])
+                for a in authors
                 if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"].strip()
             ]
             if names:
@@ -67,9 +68,7 @@ def _author(item: dict[str, Any], feed: dict[str, Any]) -> str | None:
 def _images(item: dict[str, Any]) -> tuple[str, ...]:
     found = [_text(item.get("image")), _text(item.get("banner_image"))]
     for attachment in item.get("attachments") or []:
-        if isinstance(attachment, dict) and _text(attachment.get("mime_type")).startswith(
-            "image/"
-        ):
+        if isinstance(attachment, dict) and _text(attachment.get("mime_type")).startswith("image/"):
             found.append(_text(attachment.get("url")))
     return tuple(u for u in dict.fromkeys(found) if u)
 

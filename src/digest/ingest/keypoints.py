@@ -44,8 +44,7 @@ class _Tokenizer(HTMLParser):
         self.close()
         ends = [e.start for e in self.events[1:]] + [len(html)]
         self.events = [
-            _Event(e.kind, e.value, e.start, end)
-            for e, end in zip(self.events, ends, strict=True)
+            _Event(e.kind, e.value, e.start, end) for e, end in zip(self.events, ends, strict=True)
         ]
 
     def _offset(self) -> int:

@@ -41,9 +41,7 @@ def _normalise_all(
     seen: dict[str, int] = {}
     for raw in raw_items:
         try:
-            article = normalise_item(
-                raw, source=source, now=now, words_per_minute=words_per_minute
-            )
+            article = normalise_item(raw, source=source, now=now, words_per_minute=words_per_minute)
         except SkipItem as exc:
             skipped.append((raw.label(), str(exc)))
             continue
@@ -78,14 +76,22 @@ def parse_feed(
     if looks_like_json(text, media_type(content_type)):
         feed = parse_json_feed(text.lstrip("\ufeff"), base_url)
         kind, title, raw_items, warnings, complete = (
-            feed.kind, feed.title, feed.items, feed.warnings, True
+            feed.kind,
+            feed.title,
+            feed.items,
+            feed.warnings,
+            True,
         )
     else:
         if looks_like_html(text):
             raise html_page_error(text)
         xml = parse_xml_feed(as_utf8_xml(text), base_url)
         kind, title, raw_items, warnings, complete = (
-            xml.kind, xml.title, xml.items, xml.warnings, xml.complete
+            xml.kind,
+            xml.title,
+            xml.items,
+            xml.warnings,
+            xml.complete,
         )
     articles, skipped = _normalise_all(
         raw_items, source=source, now=now, words_per_minute=words_per_minute

@@ -207,9 +207,12 @@ def ingest_sources(app: App, only: Sequence[str] | None = None) -> IngestReport:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read feed state from the database: {exc}") from None
     results: dict[str, SourceResult] = {}
-    with make_client(settings) as client, ThreadPoolExecutor(
-        max_workers=min(MAX_PARALLEL_FETCHES, len(sources)), thread_name_prefix="ingest-fetch"
-    ) as pool:
+    with (
+        make_client(settings) as client,
+        ThreadPoolExecutor(
+            max_workers=min(MAX_PARALLEL_FETCHES, len(sources)), thread_name_prefix="ingest-fetch"
+        ) as pool,
+    ):
         futures: dict[Future[Fetched], Source] = {
             pool.submit(_fetch, client, s, states.get(s.name), settings): s for s in sources
         }

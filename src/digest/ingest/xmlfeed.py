@@ -103,8 +103,10 @@ def _images(entry: Any) -> tuple[str, ...]:
         kind = (media.get("type") or "").lower()
         medium = (media.get("medium") or "").lower()
         url = media.get("url") or ""
-        if medium == "image" or kind.startswith("image/") or (
-            not kind and not medium and _IMAGE_EXT.search(url)
+        if (
+            medium == "image"
+            or kind.startswith("image/")
+            or (not kind and not medium and _IMAGE_EXT.search(url))
         ):
             found.append(url)
     for link in entry.get("links", []):
@@ -144,8 +146,11 @@ def _custom_key_points(entry: Any) -> tuple[str, ...]:
     if "<" in value:
         points, _ = split_key_points_html(labelled)
     else:
-        lines = [f"- {line}" if not line.lstrip().startswith(("-", "*", "•")) else line
-                 for line in value.splitlines() if line.strip()]
+        lines = [
+            f"- {line}" if not line.lstrip().startswith(("-", "*", "•")) else line
+            for line in value.splitlines()
+            if line.strip()
+        ]
         points, _ = split_key_points_text("Key Points\n" + "\n".join(lines))
     return points
 

@@ -168,8 +168,16 @@ def send_edition(
         status, note = _prepare(app, edition, segment, transport, worker, retry_unknown)
         if status == "sending":
             _run_workers(
-                app, edition, segment, transport, variant, worker, tally, progress,
-                retry_unknown, processes,
+                app,
+                edition,
+                segment,
+                transport,
+                variant,
+                worker,
+                tally,
+                progress,
+                retry_unknown,
+                processes,
             )
             status = _finish(app, edition.id)
     finally:
@@ -310,17 +318,36 @@ def _dry_run(
     seconds = time.monotonic() - started
     if planned:
         return SendReport(
-            recipients=counts.recipients, sent=counts.sent, failed=counts.failed,
-            suppressed=counts.suppressed, unknown=counts.unknown, pending=counts.pending,
-            held=counts.held, seconds=seconds, rate=0.0, edition_id=edition.id,
-            edition_status=edition.status, in_flight=counts.in_flight, dry_run=True,
+            recipients=counts.recipients,
+            sent=counts.sent,
+            failed=counts.failed,
+            suppressed=counts.suppressed,
+            unknown=counts.unknown,
+            pending=counts.pending,
+            held=counts.held,
+            seconds=seconds,
+            rate=0.0,
+            edition_id=edition.id,
+            edition_status=edition.status,
+            in_flight=counts.in_flight,
+            dry_run=True,
             note="the send has begun; these are the ledger's counts",
         )
     total = sum(variants.values())
     return SendReport(
-        recipients=total, sent=0, failed=0, suppressed=0, unknown=0, pending=total, held=0,
-        seconds=seconds, rate=0.0, edition_id=edition.id, edition_status=edition.status,
-        dry_run=True, variants=variants,
+        recipients=total,
+        sent=0,
+        failed=0,
+        suppressed=0,
+        unknown=0,
+        pending=total,
+        held=0,
+        seconds=seconds,
+        rate=0.0,
+        edition_id=edition.id,
+        edition_status=edition.status,
+        dry_run=True,
+        variants=variants,
     )
 
 
@@ -344,7 +371,8 @@ def _run_workers(
     with app.engine.connect() as conn:
         counts = ledger.delivery_counts(conn, edition.id)
         locales = ledger.claimable_locales(
-            conn, edition.id,
+            conn,
+            edition.id,
             ledger.CLAIMABLE_RETRY_UNKNOWN if retry_unknown else ledger.CLAIMABLE,
         )
     todo = counts.pending + (counts.unknown if retry_unknown else 0)
@@ -585,9 +613,12 @@ class _Job:
             dropped = [r[0] for r in found if r[1] is not None and not r[5]]
             if dropped:
                 ledger.mark_deliveries_suppressed(
-                    conn, self.edition_id, dropped,
+                    conn,
+                    self.edition_id,
+                    dropped,
                     "no longer eligible at send time (unsubscribed, bounced, complained, "
-                    "suppressed or paused)", now,
+                    "suppressed or paused)",
+                    now,
                 )
             if gone:
                 ledger.mark_deliveries_suppressed(
@@ -605,8 +636,14 @@ class _Job:
             unsubscribe_url, preferences_url = manage(sid, segment)
             rows.append(
                 SendRow(
-                    sid, email, name or "", unsubscribe_url, preferences_url, send_at,
-                    locale or "", timezone or "",
+                    sid,
+                    email,
+                    name or "",
+                    unsubscribe_url,
+                    preferences_url,
+                    send_at,
+                    locale or "",
+                    timezone or "",
                 )
             )
         return batch, rows
@@ -698,8 +735,10 @@ class _Job:
                     queue.appendleft(part)
                     continue
                 tries = retries + waits + 1
-                reason = exc.reason if not exc.retryable else (
-                    f"gave up after {tries} attempt(s): {exc.reason}"
+                reason = (
+                    exc.reason
+                    if not exc.retryable
+                    else (f"gave up after {tries} attempt(s): {exc.reason}")
                 )
                 for i in part:
                     result.failed[i.subscriber_id] = reason

@@ -28,4 +28,3 @@ def local_due_time(segment: Segment, edition_date: date, timezone: str) -> datet
         sample = trigger.get_next_fire_time(None, midnight) or midnight
         fire = datetime.combine(edition_date, sample.timetz().replace(tzinfo=None), tzinfo=tz)
     return fire.astimezone(ZoneInfo("UTC"))
-

@@ -115,7 +115,7 @@ class Helpers:
                 results.append(self._results.get(timeout=1.0))
             except Exception:  # noqa: BLE001 - queue.Empty: a helper died without a word
                 break
-        for proc in self._procs[len(results):]:
+        for proc in self._procs[len(results) :]:
             results.append(HelperResult(error=f"a sender process exited with {proc.exitcode}"))
         return results
 
@@ -134,9 +134,7 @@ def run_helper(plan: HelperPlan, stop: Event, progress_value: Any, results: Any)
     result = HelperResult()
     app = build(plan.config, plan.secrets, clock=plan.clock)
     try:
-        watcher = threading.Thread(
-            target=_watch_parent, args=(plan.parent_pid, stop), daemon=True
-        )
+        watcher = threading.Thread(target=_watch_parent, args=(plan.parent_pid, stop), daemon=True)
         watcher.start()
         tally = run_claim_loop(
             app,
@@ -152,7 +150,8 @@ def run_helper(plan: HelperPlan, stop: Event, progress_value: Any, results: Any)
             result.fatal, result.fatal_status = tally.fatal.reason, tally.fatal.status
         if tally.error is not None:
             result.error = (
-                str(tally.error) if isinstance(tally.error, SendError)
+                str(tally.error)
+                if isinstance(tally.error, SendError)
                 else f"{type(tally.error).__name__}: {tally.error}"
             )
     except BaseException as exc:  # noqa: BLE001 - reported to the main process

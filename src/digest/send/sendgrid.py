@@ -76,8 +76,11 @@ class SendGridTransport:
         cached = self._encoders.get(id(rendered))
         # the cache holds the rendered email itself, so its id cannot be reused meanwhile
         if cached is None or cached[0] is not rendered or cached[1] != message.unsubscribe_mailto:
-            cached = (rendered, message.unsubscribe_mailto,
-                      BodyEncoder(rendered, message.unsubscribe_mailto))
+            cached = (
+                rendered,
+                message.unsubscribe_mailto,
+                BodyEncoder(rendered, message.unsubscribe_mailto),
+            )
             self._encoders[id(rendered)] = cached
         return cached[2]
 

@@ -134,6 +134,4 @@ class OfficialClientPoster:
             raise AnswerLost(str(exc) or "timed out", timed_out=True) from None
         except (http.client.HTTPException, OSError) as exc:
             raise AnswerLost(f"{type(exc).__name__}: {exc}", timed_out=False) from None
-        return Answer(
-            int(response.status_code), _headers(response.headers), _body(response.body)
-        )
+        return Answer(int(response.status_code), _headers(response.headers), _body(response.body))

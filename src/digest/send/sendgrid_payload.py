@@ -134,9 +134,7 @@ class BodyEncoder:
         self._mailto = unsubscribe_mailto
         blank = substitutions(rendered, PersonalValues("", "", "", ""))
         # the greeting word used when a subscriber gave no name ("Hi there,")
-        fallback = next(
-            (v for k, v in blank.items() if k == rendered.text_tokens.get("name")), ""
-        )
+        fallback = next((v for k, v in blank.items() if k == rendered.text_tokens.get("name")), "")
         self._fallback = fallback
         fields = [(token, name, True) for name, token in rendered.html_tokens.items()]
         fields += [(token, name, False) for name, token in rendered.text_tokens.items()]
@@ -153,7 +151,11 @@ class BodyEncoder:
         )
 
     def personalization(
-        self, email: str, name: str, unsubscribe_url: str, preferences_url: str,
+        self,
+        email: str,
+        name: str,
+        unsubscribe_url: str,
+        preferences_url: str,
         send_at: int | None,
     ) -> str:
         """One recipient's personalization as a JSON object (text)."""
@@ -197,7 +199,7 @@ class BodyEncoder:
             and "?" not in unsubscribe_url
             and "#" not in unsubscribe_url
         ):
-            token = unsubscribe_url[unsubscribe_url.rfind("/") + 1:]
+            token = unsubscribe_url[unsubscribe_url.rfind("/") + 1 :]
             if _QUOTE_SAFE.fullmatch(token):
                 return f"<{unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe%20{token}>"
         return list_unsubscribe(unsubscribe_url, mailto)
@@ -205,9 +207,7 @@ class BodyEncoder:
 
 def _html_plain(value: str) -> bool:
     """True when HTML escaping (quotes too) would leave ``value`` unchanged."""
-    return not (
-        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
-    )
+    return not ("&" in value or "<" in value or ">" in value or '"' in value or "'" in value)
 
 
 _QUOTE_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")  # what urllib.parse.quote never escapes
@@ -232,6 +232,6 @@ def encode_body(
             f"{MAX_PERSONALIZATIONS}"
         )
     rest = json.dumps(_message_fields(message, sandbox_mode=sandbox_mode, ip_pool=ip_pool))
-    return "".join(
-        ['{"personalizations":[', ",".join(personalizations), "],", rest[1:]]
-    ).encode("ascii")
+    return "".join(['{"personalizations":[', ",".join(personalizations), "],", rest[1:]]).encode(
+        "ascii"
+    )

@@ -89,8 +89,14 @@ class SendRow(NamedTuple):
         """A general BatchRecipient as a row."""
         r, v = item.recipient, item.values
         return cls(
-            r.subscriber_id, r.email, r.name, v.unsubscribe_url, v.preferences_url,
-            item.send_at, r.locale, r.timezone,
+            r.subscriber_id,
+            r.email,
+            r.name,
+            v.unsubscribe_url,
+            v.preferences_url,
+            item.send_at,
+            r.locale,
+            r.timezone,
         )
 
 

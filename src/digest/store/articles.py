@@ -36,10 +36,20 @@ from digest.store.schema import ArticleRow
 LOOKUP_CHUNK = 900  # bound parameters per IN (...) lookup; safe on every SQLite build
 _TABLE: Table = ArticleRow.__table__  # type: ignore[assignment]
 _ARTICLE_COLUMNS = (
-    ArticleRow.id, ArticleRow.uid, ArticleRow.source, ArticleRow.url, ArticleRow.title,
-    ArticleRow.summary, ArticleRow.summary_html, ArticleRow.author, ArticleRow.categories,
-    ArticleRow.key_points, ArticleRow.image_url, ArticleRow.read_minutes,
-    ArticleRow.published_at, ArticleRow.first_seen_at,
+    ArticleRow.id,
+    ArticleRow.uid,
+    ArticleRow.source,
+    ArticleRow.url,
+    ArticleRow.title,
+    ArticleRow.summary,
+    ArticleRow.summary_html,
+    ArticleRow.author,
+    ArticleRow.categories,
+    ArticleRow.key_points,
+    ArticleRow.image_url,
+    ArticleRow.read_minutes,
+    ArticleRow.published_at,
+    ArticleRow.first_seen_at,
 )
 
 
@@ -60,22 +70,32 @@ def url_hash(url: str) -> str:
 def content_hash(article: Article) -> str:
     """A digest of everything a reader could see change in an article."""
     payload = [
-        article.url, article.title, article.summary, article.summary_html, article.author,
-        list(article.categories), list(article.key_points), article.image_url,
-        article.read_minutes, article.published_at.isoformat(),
+        article.url,
+        article.title,
+        article.summary,
+        article.summary_html,
+        article.author,
+        list(article.categories),
+        list(article.key_points),
+        article.image_url,
+        article.read_minutes,
+        article.published_at.isoformat(),
     ]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def _chunks(values: Sequence[str], size: int = LOOKUP_CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _existing(conn: Connection, uids: Sequence[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     query = select(
-        ArticleRow.id, ArticleRow.uid, ArticleRow.content_hash, ArticleRow.published_at,
+        ArticleRow.id,
+        ArticleRow.uid,
+        ArticleRow.content_hash,
+        ArticleRow.published_at,
         ArticleRow.first_seen_at,
     ).where(ArticleRow.uid.in_(bindparam("uids", expanding=True)))
     for chunk in _chunks(uids):
@@ -214,7 +234,7 @@ def articles_by_ids(conn: Connection, ids: Sequence[int]) -> dict[int, Article]:
     found: dict[int, Article] = {}
     query = select(*_ARTICLE_COLUMNS).where(ArticleRow.id.in_(bindparam("ids", expanding=True)))
     for start in range(0, len(wanted), LOOKUP_CHUNK):
-        for row in conn.execute(query, {"ids": wanted[start:start + LOOKUP_CHUNK]}):
+        for row in conn.execute(query, {"ids": wanted[start : start + LOOKUP_CHUNK]}):
             found[row.id] = _article(row)
     return found
 

@@ -120,9 +120,7 @@ def plan_groups(
     cols: list[Any] = [locale]
     if by_timezone:
         cols.append(recipients.c.timezone)
-    rows = conn.execute(
-        select(*cols, func.count()).group_by(*cols).order_by(*cols)
-    ).all()
+    rows = conn.execute(select(*cols, func.count()).group_by(*cols).order_by(*cols)).all()
     return [
         PlanGroup(
             locale=row[0],
@@ -189,10 +187,7 @@ def plan_deliveries(
         keyed.c.id,
         keyed.c.loc,
         keyed.c.tz,
-        (
-            func.row_number().over(partition_by=(keyed.c.loc, keyed.c.tz), order_by=keyed.c.id)
-            - 1
-        )
+        (func.row_number().over(partition_by=(keyed.c.loc, keyed.c.tz), order_by=keyed.c.id) - 1)
         .self_group()
         .op("/")(literal(batch_size, Integer))
         .label("chunk"),
@@ -288,8 +283,7 @@ def claim_next_batch(
     if conn.dialect.name == "postgresql":
         candidate = candidate.with_for_update(skip_locked=True)
     sending = (
-        select(EditionRow.status).where(EditionRow.id == edition_id).scalar_subquery()
-        == "sending"
+        select(EditionRow.status).where(EditionRow.id == edition_id).scalar_subquery() == "sending"
     )
     row = conn.execute(
         update(SendBatchRow)

@@ -19,14 +19,11 @@ _CARRYING = ("draft", "approved", "sending", "sent")
 
 
 def _edition(conn: Connection, row: Any) -> Edition:
-    items_rows = (
-        conn.execute(
-            select(EditionItemRow)
-            .where(EditionItemRow.edition_id == row.id, EditionItemRow.removed.is_(False))
-            .order_by(EditionItemRow.position)
-        )
-        .all()
-    )
+    items_rows = conn.execute(
+        select(EditionItemRow)
+        .where(EditionItemRow.edition_id == row.id, EditionItemRow.removed.is_(False))
+        .order_by(EditionItemRow.position)
+    ).all()
     articles = articles_by_ids(conn, [r.article_id for r in items_rows])
     items = tuple(
         EditionItem(

@@ -210,9 +210,7 @@ def _eligible_clauses(segment: Segment, now: datetime) -> list[Any]:
     return clauses
 
 
-def segment_recipients_query(
-    segment: Segment, now: datetime
-) -> Select[int, str, str, str, str]:
+def segment_recipients_query(segment: Segment, now: datetime) -> Select[int, str, str, str, str]:
     """SELECT id, email, name, locale, timezone of everyone who should get the segment now."""
     return (
         select(

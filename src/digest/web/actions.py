@@ -318,9 +318,7 @@ def resubscribe(
         return resubscribe_subscriber(conn, subscriber_id, now, evidence)
 
 
-def request_manage_link(
-    app: App, mailer: ServiceMailer, pages: PageRenderer, email: str
-) -> str:
+def request_manage_link(app: App, mailer: ServiceMailer, pages: PageRenderer, email: str) -> str:
     """Email a fresh preferences link to a known, unblocked address: sent or skipped."""
     address = normalise_email(email)
     with app.engine.connect() as conn:
@@ -331,9 +329,7 @@ def request_manage_link(
     links = app.links
     prefs = links.preferences_url(sub.id)
     unsub = links.unsubscribe_url(sub.id, None)
-    rendered = render_manage_email(
-        pages, sub.locale, preferences_url=prefs, unsubscribe_url=unsub
-    )
+    rendered = render_manage_email(pages, sub.locale, preferences_url=prefs, unsubscribe_url=unsub)
     mailer.send(
         rendered,
         Recipient(sub.id, sub.email, sub.name, sub.locale, sub.timezone),
@@ -373,10 +369,7 @@ def suppress_address(
     now = app.clock()
     with app.engine.begin() as conn:
         changed = add_suppression(conn, address, reason, source, now, detail)
-        status = {"bounce": "bounced", "dropped": "bounced", "spamreport": "complained"}.get(
-            reason
-        )
+        status = {"bounce": "bounced", "dropped": "bounced", "spamreport": "complained"}.get(reason)
         if status is not None:
             set_subscriber_status_by_email(conn, address, status, now)
     return changed
-

@@ -59,8 +59,7 @@ def build_web_app(app: App) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return message(request, 404, "not_found_title", "not_found_body")
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code,
-                            headers=exc.headers)
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @api.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
@@ -81,4 +80,3 @@ def build_web_app(app: App) -> FastAPI:
         return message(request, 500, "unavailable_title", "unavailable_body")
 
     return api
-

@@ -110,13 +110,18 @@ class ServiceMailer:
                     message, [BatchRecipient(recipient, values)], batch_key=key
                 )
             except TransportError as exc:
-                log.warning("%s email to subscriber %s not sent: %s", kind, recipient.subscriber_id,
-                            exc.reason)
+                log.warning(
+                    "%s email to subscriber %s not sent: %s",
+                    kind,
+                    recipient.subscriber_id,
+                    exc.reason,
+                )
                 raise EmailNotSent(f"the {kind} email could not be sent: {exc.reason}") from None
         if recipient.subscriber_id not in outcome.accepted:
             reason = outcome.failed.get(recipient.subscriber_id, "not accepted by the transport")
-            log.warning("%s email to subscriber %s refused: %s", kind, recipient.subscriber_id,
-                        reason)
+            log.warning(
+                "%s email to subscriber %s refused: %s", kind, recipient.subscriber_id, reason
+            )
             raise EmailNotSent(f"the {kind} email was refused: {reason}")
 
     def _open_transport(self) -> Transport:

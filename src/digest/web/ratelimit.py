@@ -17,9 +17,7 @@ MAX_TRACKED_KEYS = 100_000
 class SlidingWindowLimiter:
     """Allows at most ``limit`` hits per key in any ``window_seconds``."""
 
-    def __init__(
-        self, limit: int, window_seconds: float, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, limit: int, window_seconds: float, clock: Callable[[], datetime]) -> None:
         if limit < 1 or window_seconds <= 0:
             raise ValueError("a rate limit needs limit >= 1 and a positive window")
         self.limit = limit

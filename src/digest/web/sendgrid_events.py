@@ -87,8 +87,9 @@ class SendGridSignatureVerifier:
             )
         try:
             payload = body.decode("utf-8")
-            genuine = self._helper.verify_signature(payload, signature.strip(), timestamp.strip(),
-                                                    self._key)
+            genuine = self._helper.verify_signature(
+                payload, signature.strip(), timestamp.strip(), self._key
+            )
         except (UnicodeDecodeError, binascii.Error, ValueError):
             genuine = False
         if not genuine:
@@ -174,9 +175,10 @@ def apply_event(conn: Connection, event: dict[str, Any], now: datetime) -> str:
         return "duplicate"
     if kind in SUPPRESSING_EVENTS and email is not None:
         reason, status = SUPPRESSING_EVENTS[kind]
-        detail = " ".join(
-            str(event[k]) for k in ("type", "status", "reason") if event.get(k)
-        )[:1000] or None
+        detail = (
+            " ".join(str(event[k]) for k in ("type", "status", "reason") if event.get(k))[:1000]
+            or None
+        )
         if reason == "unsubscribe":
             sub_id = subscriber_id_for_email(conn, email)
             if sub_id is not None:

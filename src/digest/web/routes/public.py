@@ -128,9 +128,7 @@ def router(ctx: WebContext) -> APIRouter:
         body = t("check_inbox_body", days=CONFIRM_VALID_DAYS)
         if is_json:
             return JSONResponse({"status": "check_inbox", "message": body}, status_code=202)
-        return ctx.pages.page(
-            "message.html", locale, title=t("check_inbox_title"), body=body
-        )
+        return ctx.pages.page("message.html", locale, title=t("check_inbox_title"), body=body)
 
     @api.get("/manage", response_class=HTMLResponse)
     def manage_form(request: Request) -> HTMLResponse:
@@ -184,9 +182,7 @@ def router(ctx: WebContext) -> APIRouter:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as exc:
             log.error("health check: database unreachable: %s", exc)
-            return JSONResponse(
-                {"status": "error", "database": "unreachable"}, status_code=503
-            )
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
     return api
