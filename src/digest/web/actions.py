@@ -257,20 +257,7 @@ def save_preferences(
         sub = subscriber_by_id(conn, subscriber_id)
         if sub is None:
             raise UnknownSubscriber(f"subscriber {subscriber_id} no longer exists")
-        if not choice.segments and sub.status == "active":
-            update_preferences(
-                conn,
-                subscriber_id,
-                segments=sub.segments,
-                topics=choice.topics,
-                locale=choice.locale,
-                timezone=choice.timezone,
-                paused_until=sub.paused_until,
-                now=now,
-                evidence=evidence,
-            )
-            unsubscribe_subscriber(conn, subscriber_id, None, evidence.source, now, evidence)
-            return "unsubscribed"
+        leaving = not choice.segments and sub.status == "active"
         update_preferences(
             conn,
             subscriber_id,
@@ -282,6 +269,9 @@ def save_preferences(
             now=now,
             evidence=evidence,
         )
+        if leaving:
+            unsubscribe_subscriber(conn, subscriber_id, None, evidence.source, now, evidence)
+            return "unsubscribed"
     return "saved"
 
 
