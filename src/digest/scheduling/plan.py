@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from digest.config import Segment
 from digest.scheduling.timing import edition_date_for, zone
@@ -56,44 +57,34 @@ def plan_due_runs(
     for due_at in pending:
         lateness = now - due_at
         if lateness > grace:
-            plans.append(
-                PlannedRun(
-                    segment=segment.name,
-                    due_at=due_at,
-                    edition_date=edition_date_for(segment, due_at),
-                    action="miss",
-                    reason=(
-                        f"not run at {_local(segment, due_at)} (the scheduler was not running "
-                        f"or was busy); {_late(lateness)} late exceeds the misfire grace "
-                        f"of {_late(grace)}"
-                    ),
-                )
+            reason = (
+                f"not run at {_local(segment, due_at)} (the scheduler was not running "
+                f"or was busy); {_late(lateness)} late exceeds the misfire grace "
+                f"of {_late(grace)}"
             )
+            plans.append(_planned(segment, due_at, "miss", reason))
         else:
             runnable.append(due_at)
     if coalesce and len(runnable) > 1:
         newest = runnable[-1]
         for due_at in runnable[:-1]:
-            plans.append(
-                PlannedRun(
-                    segment=segment.name,
-                    due_at=due_at,
-                    edition_date=edition_date_for(segment, due_at),
-                    action="miss",
-                    reason=(
-                        f"coalesced: superseded by the run due at {_local(segment, newest)} "
-                        "(scheduler.coalesce is on)"
-                    ),
-                )
+            reason = (
+                f"coalesced: superseded by the run due at {_local(segment, newest)} "
+                "(scheduler.coalesce is on)"
             )
+            plans.append(_planned(segment, due_at, "miss", reason))
         runnable = [newest]
-    for due_at in runnable:
-        plans.append(
-            PlannedRun(
-                segment=segment.name,
-                due_at=due_at,
-                edition_date=edition_date_for(segment, due_at),
-                action="run",
-            )
-        )
+    plans.extend(_planned(segment, due_at, "run") for due_at in runnable)
     return sorted(plans, key=lambda p: (p.due_at, p.action))
+
+
+def _planned(
+    segment: Segment, due_at: datetime, action: Literal["run", "miss"], reason: str | None = None
+) -> PlannedRun:
+    return PlannedRun(
+        segment=segment.name,
+        due_at=due_at,
+        edition_date=edition_date_for(segment, due_at),
+        action=action,
+        reason=reason,
+    )
