@@ -164,7 +164,7 @@ def test_ineligible_at_send_time_are_suppressed(tmp_path, standin, new_app):
     real_claim = dispatcher._Job._claim
     changed = []
 
-    def claim_after_unsubscribe(self):
+    def claim_after_unsubscribe(self, *args):
         if not changed:
             with app.engine.begin() as conn:
                 conn.execute(
@@ -177,7 +177,7 @@ def test_ineligible_at_send_time_are_suppressed(tmp_path, standin, new_app):
                     .values(status="unsubscribed")
                 )
             changed.append(1)
-        return real_claim(self)
+        return real_claim(self, *args)
 
     dispatcher._Job._claim = claim_after_unsubscribe
     try:

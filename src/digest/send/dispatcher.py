@@ -561,9 +561,15 @@ class _Job:
             # ping per transaction (a broken connection fails the next statement instead)
             with self.app.engine.connect() as conn:
                 self._local.conn = conn
+                statements = ledger.BatchStatements(
+                    conn,
+                    self.segment,
+                    self.edition_id,
+                    ledger.CLAIMABLE_RETRY_UNKNOWN if self.retry_unknown else ledger.CLAIMABLE,
+                )
                 try:
                     while not self.stop.is_set():
-                        claimed = self._claim()
+                        claimed = self._claim(statements)
                         if claimed is None:
                             return
                         batch, recipients = claimed
@@ -590,25 +596,24 @@ class _Job:
     def _lease(self, extra: float = 0.0) -> datetime:
         return self.app.clock() + timedelta(seconds=self.transport.lease_seconds + extra)
 
-    def _claim(self) -> tuple[ledger.ClaimedBatch, list[SendRow]] | None:
+    def _claim(
+        self, statements: ledger.BatchStatements
+    ) -> tuple[ledger.ClaimedBatch, list[SendRow]] | None:
         """Claim a batch, drop the recipients no longer eligible, commit ``submitting``."""
         now = self.app.clock()
-        statuses = ledger.CLAIMABLE_RETRY_UNKNOWN if self.retry_unknown else ledger.CLAIMABLE
         with self._transaction() as conn:
-            batch = ledger.claim_next_batch(
+            batch = statements.claim(
                 conn,
-                self.edition_id,
                 self.worker,
                 now,
                 self._lease(),
                 horizon=now + self.transport.schedule_ahead,
-                statuses=statuses,
             )
             if batch is None:
                 return None
             if self.retry_unknown:
                 ledger.reopen_unknown_deliveries(conn, batch, now)
-            found = ledger.batch_send_rows(conn, self.segment, self.edition_id, batch.seq, now)
+            found = statements.rows(conn, batch.seq, now)
             gone = [r[0] for r in found if r[1] is None]
             dropped = [r[0] for r in found if r[1] is not None and not r[5]]
             if dropped:

@@ -11,11 +11,13 @@ Failures are placed exactly, because the dispatcher must never re-send blindly:
 failed), ``AnswerLost`` means it went out and no complete answer came back. HTTP error
 statuses are not failures here: they come back as an ``Answer`` for the transport to judge.
 
-The client (python_http_client) formats every request body into a debug log line before
-it knows whether debug logging is on: a megabyte of ``repr`` per request, about a tenth of
-a large send's CPU. The body is therefore handed over as ``_PreEncoded``, a ``str`` whose
-``encode`` returns the bytes we already have, typed so that formatting them yields a short
-summary. The bytes on the wire are exactly the same.
+The client (python_http_client) takes the body as a ``str`` and calls its ``encode``, and it
+formats every request body into a debug log line before it knows whether debug logging is
+on: a megabyte of ``repr`` per request, about a tenth of a large send's CPU. The body is
+therefore handed over as ``_PreEncoded``: a short ``str`` naming the body, whose ``encode``
+returns the bytes we already have (no decoding and re-encoding of a megabyte per request),
+typed so that formatting them yields the same short summary. The bytes on the wire are
+exactly the ones we encoded.
 """
 
 from __future__ import annotations
@@ -70,20 +72,22 @@ class _QuietBytes(bytes):
 
 
 class _PreEncoded(str):
-    """A JSON body already encoded: the client's ``encode('utf-8')`` returns those bytes."""
+    """A JSON body already encoded: ``encode`` gives those bytes whatever is asked.
+
+    The text itself is only a label; the client never reads it, it encodes it.
+    """
 
     _data: _QuietBytes
 
     def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        if encoding.replace("-", "").lower() != "utf8":
-            return str.encode(self, encoding, errors)
         return self._data
 
 
 def _pre_encoded(body: bytes) -> _PreEncoded:
-    """``body`` as the string the client expects, with its UTF-8 bytes kept alongside."""
-    text = _PreEncoded(body.decode("utf-8"))
-    text._data = _QuietBytes(body)
+    """``body`` as the ``str`` the client expects: a label whose ``encode`` returns it."""
+    data = _QuietBytes(body)
+    text = _PreEncoded(format(data))
+    text._data = data
     return text
 
 

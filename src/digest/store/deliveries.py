@@ -7,7 +7,13 @@ request and the outcome after it. A batch left ``submitting`` by a worker that s
 turned ``unknown`` and is never claimed again unless ops ask for it (``retry_unknown``).
 
 Delivery statuses: pending, sent, failed, suppressed, unknown. Batch statuses: pending,
-submitting, accepted, failed, unknown.
+submitting, accepted, failed, unknown. A delivery still ``pending`` in an ``accepted`` batch
+was sent: when the provider took every recipient of the batch that was not settled
+otherwise, the batch's own row records it for all of them (one row written per batch
+instead of a thousand). Recipients settled any other way carry their own status.
+
+``BatchStatements`` builds the statements every batch runs once per send: building the
+eligibility query and its cache key costs more than running it.
 """
 
 from __future__ import annotations
@@ -21,13 +27,16 @@ from sqlalchemy import (
     Connection,
     Integer,
     String,
+    and_,
     bindparam,
     case,
+    cast,
     func,
     insert,
     literal,
     or_,
     select,
+    text,
     update,
 )
 
@@ -172,57 +181,92 @@ def plan_deliveries(
 
     Call inside a transaction that holds ``lock_edition``, and only when not ``is_planned``.
     Recipients are grouped per variant locale (and per timezone for local-time delivery)
-    and cut into batches of ``batch_size`` in subscriber-id order by one INSERT … SELECT,
-    so the whole list is read from one snapshot and never passes through Python.
-    ``not_before(timezone)`` gives each group's earliest send time (None: now).
+    and cut into batches of ``batch_size`` in subscriber-id order by one INSERT … SELECT:
+    the list never passes through Python. Each group's batches are numbered from an offset
+    worked out from the group sizes in the same statement, so the batches' locales, timezones
+    and sizes come from the snapshot the rows were written from (on PostgreSQL the statement
+    returns them; on SQLite the write lock this transaction holds keeps the list still
+    until they are read). ``not_before(timezone)`` gives each group's earliest send time.
     """
+    size = literal(batch_size, Integer)
     recipients = segment_recipients_query(segment, now).order_by(None).subquery()
     tz_col: Any = recipients.c.timezone if by_timezone else literal("", String)
     keyed = select(
         recipients.c.id.label("id"),
         _locale_expr(segment, recipients.c.locale).label("loc"),
         tz_col.label("tz"),
-    ).subquery()
-    chunked = select(
-        keyed.c.id,
-        keyed.c.loc,
-        keyed.c.tz,
+    ).cte("planned_recipients")
+    groups = (
+        select(keyed.c.loc, keyed.c.tz, func.count().label("n"))
+        .group_by(keyed.c.loc, keyed.c.tz)
+        .cte("planned_groups")
+    )
+    group_batches = (groups.c.n + size - 1).self_group().op("/")(size)
+    offsets = select(
+        groups.c.loc,
+        groups.c.tz,
+        groups.c.n,
+        cast(
+            func.sum(group_batches).over(order_by=(groups.c.loc, groups.c.tz)) - group_batches,
+            Integer,
+        ).label("first_seq"),
+    ).cte("planned_offsets")
+    chunk = (
         (func.row_number().over(partition_by=(keyed.c.loc, keyed.c.tz), order_by=keyed.c.id) - 1)
         .self_group()
-        .op("/")(literal(batch_size, Integer))
-        .label("chunk"),
-    ).subquery()
-    seq = func.dense_rank().over(order_by=(chunked.c.loc, chunked.c.tz, chunked.c.chunk)) - 1
-    source = select(
+        .op("/")(size)
+    )
+    rows = select(
         literal(edition_id, Integer),
-        chunked.c.id,
-        seq,
+        keyed.c.id,
+        offsets.c.first_seq + chunk,
         literal("pending", String),
         literal(now, DeliveryRow.updated_at.type),
+    ).select_from(
+        keyed.join(offsets, and_(offsets.c.loc == keyed.c.loc, offsets.c.tz == keyed.c.tz))
     )
-    conn.execute(
-        insert(DeliveryRow).from_select(
-            ["edition_id", "subscriber_id", "batch_seq", "status", "updated_at"], source
+    columns = ["edition_id", "subscriber_id", "batch_seq", "status", "updated_at"]
+    write = insert(DeliveryRow).from_select(columns, rows)
+    group_rows = select(offsets.c.loc, offsets.c.tz, offsets.c.n, offsets.c.first_seq)
+    if conn.dialect.name == "postgresql":
+        # sort a million recipients in memory rather than in temporary files, and skip
+        # compiling the statement to machine code (half a second, for nothing it needs)
+        conn.execute(text("SET LOCAL work_mem = '128MB'"))
+        conn.execute(text("SET LOCAL jit = off"))
+        written = write.returning(DeliveryRow.batch_seq).cte("planned_deliveries")
+        found = conn.execute(
+            group_rows.add_columns(
+                select(func.count()).select_from(written).scalar_subquery()
+            ).order_by(offsets.c.first_seq)
+        ).all()
+        inserted = int(found[0][4]) if found else 0
+    else:
+        conn.execute(write)
+        # Python's sqlite3 reports no row count for a statement that starts with WITH
+        inserted = int(conn.exec_driver_sql("SELECT changes()").scalar_one())
+        found = conn.execute(group_rows.order_by(offsets.c.first_seq)).all()
+    expected = sum(int(g[2]) for g in found)
+    if inserted != expected:
+        raise LedgerError(
+            f"planning wrote {inserted} deliveries for {expected} recipients; nothing recorded"
         )
-    )
-    locale = func.min(_locale_expr(segment, SubscriberRow.locale))
-    meta = conn.execute(
-        select(DeliveryRow.batch_seq, locale, func.min(SubscriberRow.timezone), func.count())
-        .select_from(DeliveryRow)
-        .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
-        .where(DeliveryRow.edition_id == edition_id)
-        .group_by(DeliveryRow.batch_seq)
-        .order_by(DeliveryRow.batch_seq)
-    ).all()
     due: dict[str | None, datetime | None] = {}
     planned: list[PlannedBatch] = []
-    for batch_seq, loc, tz, count in meta:
+    for loc, tz, n, first_seq in (g[:4] for g in found):
         timezone = (tz or segment.timezone) if by_timezone else None
         if timezone not in due:
             due[timezone] = not_before(timezone)
-        planned.append(
-            PlannedBatch(int(batch_seq), loc or segment.locale, timezone, int(count), due[timezone])
-        )
+        n = int(n)
+        for i in range(-(-n // batch_size)):
+            planned.append(
+                PlannedBatch(
+                    int(first_seq) + i,
+                    loc or segment.locale,
+                    timezone,
+                    min(batch_size, n - i * batch_size),
+                    due[timezone],
+                )
+            )
     if planned:
         conn.execute(
             insert(SendBatchRow),
@@ -255,67 +299,137 @@ def plan_deliveries(
     return planned
 
 
-def claim_next_batch(
-    conn: Connection,
-    edition_id: int,
-    worker: str,
-    now: datetime,
-    lease_until: datetime,
-    *,
-    horizon: datetime,
-    statuses: Sequence[str] = CLAIMABLE,
-) -> ClaimedBatch | None:
-    """Atomically take the next due batch of a sending edition; None when none is left.
+SendRowTuple = tuple[int, str | None, str | None, str | None, str | None, bool]
 
-    A batch is due when its ``not_before`` is unset or at most ``horizon``. Nothing is
-    claimed once the edition is no longer ``sending`` (cancelled, for example).
+
+class BatchStatements:
+    """The statements each batch of one edition's send runs, built once for the whole send.
+
+    ``claim`` takes the next due batch and ``rows`` reads its recipients with their
+    eligibility. Values that change per batch are
+    bind parameters, so every execution reuses one compiled statement.
     """
-    candidate = (
-        select(SendBatchRow.id)
-        .where(
-            SendBatchRow.edition_id == edition_id,
-            SendBatchRow.status.in_(list(statuses)),
-            or_(SendBatchRow.not_before.is_(None), SendBatchRow.not_before <= horizon),
+
+    def __init__(
+        self,
+        conn: Connection,
+        segment: Segment,
+        edition_id: int,
+        statuses: Sequence[str] = CLAIMABLE,
+    ) -> None:
+        self.edition_id = edition_id
+        at = SendBatchRow.updated_at.type
+        now = bindparam("b_now", type_=at)
+        candidate = (
+            select(SendBatchRow.id)
+            .where(
+                SendBatchRow.edition_id == edition_id,
+                SendBatchRow.status.in_(list(statuses)),
+                or_(
+                    SendBatchRow.not_before.is_(None),
+                    SendBatchRow.not_before <= bindparam("b_horizon", type_=at),
+                ),
+            )
+            .order_by(SendBatchRow.seq)
+            .limit(1)
         )
-        .order_by(SendBatchRow.seq)
-        .limit(1)
-    )
-    if conn.dialect.name == "postgresql":
-        candidate = candidate.with_for_update(skip_locked=True)
-    sending = (
-        select(EditionRow.status).where(EditionRow.id == edition_id).scalar_subquery() == "sending"
-    )
-    row = conn.execute(
-        update(SendBatchRow)
-        .where(SendBatchRow.id == candidate.scalar_subquery(), sending)
-        .values(
-            status="submitting",
-            claimed_by=worker,
-            claimed_at=now,
-            lease_expires_at=lease_until,
-            attempts=SendBatchRow.attempts + 1,
-            updated_at=now,
+        if conn.dialect.name == "postgresql":
+            candidate = candidate.with_for_update(skip_locked=True)
+        sending = (
+            select(EditionRow.status).where(EditionRow.id == edition_id).scalar_subquery()
+            == "sending"
         )
-        .returning(
-            SendBatchRow.id,
-            SendBatchRow.seq,
-            SendBatchRow.locale,
-            SendBatchRow.timezone,
-            SendBatchRow.not_before,
-            SendBatchRow.attempts,
+        self._claim = (
+            update(SendBatchRow)
+            .where(SendBatchRow.id == candidate.scalar_subquery(), sending)
+            .values(
+                status="submitting",
+                claimed_by=bindparam("b_worker", type_=SendBatchRow.claimed_by.type),
+                claimed_at=now,
+                lease_expires_at=bindparam("b_lease", type_=at),
+                attempts=SendBatchRow.attempts + 1,
+                updated_at=now,
+            )
+            .returning(
+                SendBatchRow.id,
+                SendBatchRow.seq,
+                SendBatchRow.locale,
+                SendBatchRow.timezone,
+                SendBatchRow.not_before,
+                SendBatchRow.attempts,
+            )
         )
-    ).first()
-    if row is None:
-        return None
-    return ClaimedBatch(
-        id=row.id,
-        edition_id=edition_id,
-        seq=row.seq,
-        locale=row.locale,
-        timezone=row.timezone,
-        not_before=row.not_before,
-        attempts=row.attempts,
-    )
+        # the audience's conditions evaluated on the joined subscriber row itself: one
+        # lookup per recipient instead of a second pass over the batch's subscribers
+        eligible = segment_recipients_query(segment, now).whereclause
+        if eligible is None:
+            raise LedgerError("the segment's recipient query has no conditions")
+        self._rows = (
+            select(
+                DeliveryRow.subscriber_id,
+                SubscriberRow.email,
+                SubscriberRow.name,
+                SubscriberRow.locale,
+                SubscriberRow.timezone,
+                eligible.self_group(),
+            )
+            .select_from(DeliveryRow)
+            .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+            .where(
+                DeliveryRow.edition_id == edition_id,
+                DeliveryRow.batch_seq == bindparam("b_seq", type_=Integer),
+                DeliveryRow.status.in_(bindparam("b_statuses", expanding=True)),
+            )
+            .order_by(DeliveryRow.subscriber_id)
+        )
+
+    def claim(
+        self,
+        conn: Connection,
+        worker: str,
+        now: datetime,
+        lease_until: datetime,
+        *,
+        horizon: datetime,
+    ) -> ClaimedBatch | None:
+        """Atomically take the next due batch of the sending edition; None when none is left.
+
+        A batch is due when its ``not_before`` is unset or at most ``horizon``. Nothing is
+        claimed once the edition is no longer ``sending`` (cancelled, for example).
+        """
+        row = conn.execute(
+            self._claim,
+            {"b_now": now, "b_horizon": horizon, "b_worker": worker, "b_lease": lease_until},
+        ).first()
+        if row is None:
+            return None
+        return ClaimedBatch(
+            id=row.id,
+            edition_id=self.edition_id,
+            seq=row.seq,
+            locale=row.locale,
+            timezone=row.timezone,
+            not_before=row.not_before,
+            attempts=row.attempts,
+        )
+
+    def rows(
+        self,
+        conn: Connection,
+        seq: int,
+        now: datetime,
+        statuses: Sequence[str] = ("pending",),
+    ) -> list[SendRowTuple]:
+        """The batch's recipients still to send, in one query, as plain tuples.
+
+        Each is (subscriber id, email, name, locale, timezone, eligible): email is None when
+        the subscriber row is gone; ``eligible`` is False when they may no longer be sent the
+        segment now (unsubscribed, bounced, complained, suppressed, paused, left the audience).
+        """
+        result = conn.execute(
+            self._rows, {"b_seq": seq, "b_now": now, "b_statuses": list(statuses)}
+        )
+        return [tuple(r) for r in result]  # type: ignore[misc]
 
 
 def claimable_locales(
@@ -339,37 +453,9 @@ def batch_send_rows(
     seq: int,
     now: datetime,
     statuses: Sequence[str] = ("pending",),
-) -> list[tuple[int, str | None, str | None, str | None, str | None, bool]]:
-    """The batch's recipients still to send, in one query, as plain tuples.
-
-    Each is (subscriber id, email, name, locale, timezone, eligible): email is None when
-    the subscriber row is gone; ``eligible`` is False when they may no longer be sent the
-    segment now (unsubscribed, bounced, complained, suppressed, paused, left the audience).
-    """
-    # the audience's conditions evaluated on the joined subscriber row itself: one lookup
-    # per recipient instead of a second pass over the batch's subscribers
-    eligible = segment_recipients_query(segment, now).whereclause
-    if eligible is None:
-        raise LedgerError("the segment's recipient query has no conditions")
-    rows = conn.execute(
-        select(
-            DeliveryRow.subscriber_id,
-            SubscriberRow.email,
-            SubscriberRow.name,
-            SubscriberRow.locale,
-            SubscriberRow.timezone,
-            eligible.self_group(),
-        )
-        .select_from(DeliveryRow)
-        .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
-        .where(
-            DeliveryRow.edition_id == edition_id,
-            DeliveryRow.batch_seq == seq,
-            DeliveryRow.status.in_(list(statuses)),
-        )
-        .order_by(DeliveryRow.subscriber_id)
-    ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+) -> list[SendRowTuple]:
+    """The batch's recipients still to send (see ``BatchStatements.rows``)."""
+    return BatchStatements(conn, segment, edition_id).rows(conn, seq, now, statuses)
 
 
 def _set_status(
@@ -435,12 +521,15 @@ def record_batch_outcome(
 
     The batch is ``unknown`` if any recipient's fate is unknown, else ``pending`` again when
     ``reopen`` (the send stopped with some recipients not tried), else ``accepted`` if the
-    provider took anyone, else ``failed``. ``sent_is_rest`` says ``sent`` is exactly the
-    batch's pending recipients other than ``failed``: they are then marked by one statement
-    over the batch instead of a list of ids (a million-recipient send does this per batch).
+    provider took anyone, else ``failed``.
+
+    ``sent_is_rest`` says ``sent`` is exactly the batch's pending recipients other than
+    ``failed``. Those rows are then left ``pending``: the batch turning ``accepted`` records
+    them as sent (a million-recipient send writes a thousand batch rows instead of a
+    million delivery rows). Should the batch no longer be ``submitting`` (another process
+    declared it unknown meanwhile), each sent recipient is marked one by one instead.
     """
-    if not sent_is_rest:
-        _set_status(conn, batch.edition_id, sent, "sent", now)
+    derived = sent_is_rest and not unknown and not reopen
     if failed:
         conn.execute(
             update(DeliveryRow)
@@ -453,22 +542,6 @@ def record_batch_outcome(
             [{"sid": sid, "reason": reason[:2000]} for sid, reason in failed.items()],
         )
     _set_status(conn, batch.edition_id, unknown, "unknown", now, error)
-    if sent_is_rest:
-        marked = conn.execute(
-            update(DeliveryRow)
-            .where(
-                DeliveryRow.edition_id == batch.edition_id,
-                DeliveryRow.batch_seq == batch.seq,
-                DeliveryRow.status == "pending",
-            )
-            .values(status="sent", error=None, updated_at=now)
-        ).rowcount
-        if marked != len(sent):
-            # cannot happen while we hold the claim; roll back rather than record a guess
-            raise LedgerError(
-                f"batch {batch.edition_id}-{batch.seq} had {marked} pending recipient(s) "
-                f"where {len(sent)} were sent; nothing recorded"
-            )
     if unknown:
         status = "unknown"
     elif reopen:
@@ -481,17 +554,19 @@ def record_batch_outcome(
         status = "accepted"  # everyone in it was suppressed: nothing left to send
     if error is None and failed and not sent:
         error = next(iter(failed.values()))
-    conn.execute(
-        update(SendBatchRow)
-        .where(SendBatchRow.id == batch.id)
-        .values(
-            status=status,
-            provider_message_id=(provider_message_id or None) and provider_message_id[:300],
-            error=error,
-            lease_expires_at=None,
-            updated_at=now,
-        )
+    settle = update(SendBatchRow).values(
+        status=status,
+        provider_message_id=(provider_message_id or None) and provider_message_id[:300],
+        error=error,
+        lease_expires_at=None,
+        updated_at=now,
     )
+    if derived:
+        owned = settle.where(SendBatchRow.id == batch.id, SendBatchRow.status == "submitting")
+        if conn.execute(owned).rowcount == 1:
+            return status
+    _set_status(conn, batch.edition_id, sent, "sent", now)
+    conn.execute(settle.where(SendBatchRow.id == batch.id))
     return status
 
 
@@ -602,7 +677,8 @@ def delivery_counts(
 
     Pending recipients of a ``submitting`` batch are ``in_flight`` while its worker holds a
     live lease at ``now``; without ``now``, or once the lease ran out or ``is_dead`` says the
-    worker is gone, they count as ``unknown``. Pending recipients of a batch whose
+    worker is gone, they count as ``unknown``. Pending recipients of an ``accepted`` batch
+    were sent, of an ``unknown`` batch are unknown. Pending recipients of a batch whose
     ``not_before`` is after ``now`` are also counted as ``held``.
     """
     batches = {
@@ -641,6 +717,9 @@ def delivery_counts(
             continue
         if status == "pending" and batch is not None and batch.status == "unknown":
             totals["unknown"] += n
+            continue
+        if status == "pending" and batch is not None and batch.status == "accepted":
+            totals["sent"] += n  # the accepted batch records them as sent
             continue
         totals[status if status in totals else "unknown"] += n
         if (

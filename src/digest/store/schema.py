@@ -196,13 +196,13 @@ class DeliveryRow(Base):
     """The ledger: one row per (edition, subscriber), never two."""
 
     __tablename__ = "deliveries"
-    edition_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
-    )
+    # no foreign key: PostgreSQL would check it once per row written, and deliveries are
+    # only written for an edition the planner holds locked (editions are never deleted)
+    edition_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     batch_seq: Mapped[int] = mapped_column(Integer)  # send_batches.seq of the same edition
     # pending | sent | failed | suppressed | unknown (a pending row in a submitting batch is
-    # in flight)
+    # in flight, in an accepted batch sent, in an unknown batch unknown)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
