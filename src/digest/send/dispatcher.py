@@ -634,23 +634,25 @@ class _Job:
         send_at = batch.not_before if batch.not_before and batch.not_before > now else None
         manage = self.app.links.manage_urls
         segment = self.segment.name
-        rows: list[SendRow] = []
-        for sid, email, name, locale, timezone, ok in found:
-            if email is None or not ok:
-                continue
-            unsubscribe_url, preferences_url = manage(sid, segment)
-            rows.append(
-                SendRow(
+        # SendRow's generated __new__ is a Python function of its own; tuple.__new__ makes
+        # the same named tuple without it (a tenth of the time spent claiming a batch)
+        make = tuple.__new__
+        rows: list[SendRow] = [
+            make(
+                SendRow,
+                (
                     sid,
                     email,
                     name or "",
-                    unsubscribe_url,
-                    preferences_url,
+                    *manage(sid, segment),
                     send_at,
                     locale or "",
                     timezone or "",
-                )
+                ),
             )
+            for sid, email, name, locale, timezone, ok in found
+            if email is not None and ok
+        ]
         return batch, rows
 
     def _message(self, batch: ledger.ClaimedBatch) -> OutgoingMessage:

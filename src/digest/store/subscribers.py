@@ -192,7 +192,7 @@ def _audience_clause(segment: Segment) -> Any:
     return and_(*clauses) if clauses else None
 
 
-def _eligible_clauses(segment: Segment, now: datetime) -> list[Any]:
+def _eligible_clauses(segment: Segment, now: datetime | ColumnElement[Any]) -> list[Any]:
     opted_in = exists().where(
         SubscriberSegmentRow.subscriber_id == SubscriberRow.id,
         SubscriberSegmentRow.segment == segment.name,
@@ -210,8 +210,13 @@ def _eligible_clauses(segment: Segment, now: datetime) -> list[Any]:
     return clauses
 
 
-def segment_recipients_query(segment: Segment, now: datetime) -> Select[int, str, str, str, str]:
-    """SELECT id, email, name, locale, timezone of everyone who should get the segment now."""
+def segment_recipients_query(
+    segment: Segment, now: datetime | ColumnElement[Any]
+) -> Select[int, str, str, str, str]:
+    """SELECT id, email, name, locale, timezone of everyone who should get the segment now.
+
+    ``now`` may be a bind parameter, for a statement built once and run many times.
+    """
     return (
         select(
             SubscriberRow.id,

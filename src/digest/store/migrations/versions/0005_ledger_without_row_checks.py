@@ -33,8 +33,9 @@ def upgrade() -> None:
             batch_op.drop_constraint(_SQLITE_FK, type_="foreignkey")
         return
     for fk in sa.inspect(bind).get_foreign_keys("deliveries"):
-        if fk["referred_table"] == "editions" and fk.get("name"):
-            op.drop_constraint(fk["name"], "deliveries", type_="foreignkey")
+        name = fk.get("name")
+        if fk["referred_table"] == "editions" and name:
+            op.drop_constraint(name, "deliveries", type_="foreignkey")
     if bind.dialect.name == "postgresql":
         op.execute("ALTER TABLE deliveries RESET (fillfactor)")
 
