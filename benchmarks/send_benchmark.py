@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -168,6 +169,53 @@ def bare_client_rate(url: str, requests: int) -> float:
     return requests * 1000 / (time.perf_counter() - started)
 
 
+class CpuSampler(threading.Thread):
+    """CPU seconds used by PostgreSQL's processes and by the stand-in while a send runs.
+
+    Reads /proc five times a second and adds up each process's growth (Linux only; a
+    PostgreSQL backend that starts and ends between two readings is missed).
+    """
+
+    def __init__(self, standin_pid: int) -> None:
+        super().__init__(daemon=True)
+        self._standin = standin_pid
+        self._stop = threading.Event()
+        self.seconds = {"postgres": 0.0, "stand-in": 0.0}
+        self._tick = os.sysconf("SC_CLK_TCK")
+
+    def _read(self) -> dict[int, tuple[str, int]]:
+        seen: dict[int, tuple[str, int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            name = stat[stat.find("(") + 1 : stat.rfind(")")]
+            fields = stat[stat.rfind(")") + 2 :].split()
+            pid = int(entry)
+            kind = "stand-in" if pid == self._standin else "postgres" if name == "postgres" else ""
+            if kind:
+                seen[pid] = (kind, int(fields[11]) + int(fields[12]))
+        return seen
+
+    def run(self) -> None:
+        last = self._read()
+        while not self._stop.wait(0.2):
+            now = self._read()
+            for pid, (kind, ticks) in now.items():
+                before = last[pid][1] if pid in last else 0  # a new process: all of it
+                self.seconds[kind] += (ticks - before) / self._tick
+            last = now
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self.join()
+        return self.seconds
+
+
 def token_seconds(sample: int) -> float:
     """Seconds per recipient spent making the signed links (one manage token for both)."""
     from digest.tokens import LinkBuilder, TokenSigner
@@ -205,7 +253,10 @@ def main() -> None:
         config = workdir / "config.yaml"
         config.write_text(yaml.safe_dump(raw), encoding="utf-8")
         bare = bare_client_rate(url, args.bare_requests)
-        wall, rss_kib, report = run_send_with_rusage(config, args.workers, args.profile)
+        sampler = CpuSampler(standin.pid)
+        sampler.start()
+        wall, rss_kib, report, usage = run_send_with_rusage(config, args.workers, args.profile)
+        others = sampler.stop()
         per_token = token_seconds(20_000)
         rate = args.n / wall
         print(f"database            {'SQLite' if args.sqlite else 'PostgreSQL'}")
@@ -214,6 +265,11 @@ def main() -> None:
         print(f"digest send rate    {rate:,.0f} recipients/s")
         print(f"send loop rate      {report['rate']:,.0f} recipients/s (inside the process)")
         print(f"peak RSS            {rss_kib / 1024:.0f} MB")
+        print(
+            f"CPU during the send {usage.ru_utime + usage.ru_stime:.1f} s digest send (all its "
+            f"processes), {others['postgres']:.1f} s PostgreSQL, {others['stand-in']:.1f} s "
+            f"stand-in, on {os.cpu_count()} CPUs"
+        )
         print(f"bare client rate    {bare:,.0f} recipients/s (pre-built 1000-recipient bodies)")
         print(f"share of bare       {100 * rate / bare:.0f}%")
         print(
@@ -233,7 +289,7 @@ def main() -> None:
 
 def run_send_with_rusage(
     config: Path, workers: int | None, profile: str | None = None
-) -> tuple[float, int, dict[str, object]]:
+) -> tuple[float, int, dict[str, object], os.struct_rusage]:
     """Like run_send, reaping the child with wait4 so its own peak RSS is known."""
     # this checkout's code first, whatever copy of digest is installed
     env = dict(
@@ -290,7 +346,7 @@ def run_send_with_rusage(
     if code not in (0, 1):
         raise SystemExit(f"digest send failed ({code}): {err_path.read_text()[-2000:]}")
     lines = [ln for ln in out_path.read_text().splitlines() if ln.startswith("{")]
-    return wall, usage.ru_maxrss, json.loads(lines[-1])
+    return wall, usage.ru_maxrss, json.loads(lines[-1]), usage
 
 
 if __name__ == "__main__":
