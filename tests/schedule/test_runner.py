@@ -6,6 +6,7 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 
 from digest.app import App
@@ -205,4 +206,48 @@ def test_two_runners_racing_send_one_copy(tmp_path: Path, db_url: str) -> None:
     assert outbox(apps[0]) == {r: 1 for r in READERS}
     assert runs(apps[0]).count(("markets-en", TODAY, "sent")) == 1
     for app in apps:
+        app.engine.dispose()
+
+
+def test_provider_outage_is_a_failed_run_and_the_next_run_resumes_the_edition(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    from digest.send.backoff import Backoff
+    from digest.send.sendgrid import SendGridTransport
+    from tests.fakes.sendgrid_server import SCHEMA_FILE, VALID_KEY, SendGridStandIn
+
+    if not SCHEMA_FILE.is_file():
+        pytest.skip(f"SendGrid's OpenAPI spec not found at {SCHEMA_FILE} (../shared missing)")
+    write_feed(tmp_path / "feed" / "skn.xml", DUE)
+    with SendGridStandIn() as sg:
+        raw = schedule_config(tmp_path, sqlite_url)
+        raw["transport"] = {"kind": "sendgrid", "sendgrid": {"host": sg.url, "max_retries": 2}}
+        config = parse_config(raw, "test")
+        transport = SendGridTransport(
+            VALID_KEY, config.transport.sendgrid, backoff=Backoff(0.01, 0.05)
+        )
+        clock = FixedClock(DUE + timedelta(seconds=20))
+        app = make_app(config, clock, transport=transport)
+        from tests.schedule.conftest import add_readers
+
+        add_readers(app)
+        sg.script("500", "500", "500")  # SendGrid is down for the whole first run
+        (result,) = ScheduleRunner(app).catch_up(["markets-en"])
+        assert result.outcome == "failed"
+        reason = result.reason or ""
+        assert reason.startswith(f"provider unavailable: SendGrid at {sg.url} did not take")
+        assert "3 recipient(s) still pending (none failed for it)" in reason
+        edition, counts = edition_status(app, "markets-en", TODAY)
+        assert edition is not None and edition.status == "sending"
+        assert counts is not None and (counts.pending, counts.failed, counts.sent) == (3, 0, 0)
+        assert sg.delivered_counts() == {}
+
+        # the next tick, SendGrid is back: the same edition is resumed and finished
+        clock.now = DUE + timedelta(minutes=5)
+        (result,) = ScheduleRunner(app).catch_up(["markets-en"])
+        assert result.outcome == "sent"
+        assert sg.delivered_counts() == {r: 1 for r in READERS}
+        assert runs(app) == [("markets-en", TODAY, "failed"), ("markets-en", TODAY, "sent")]
+        edition, _ = edition_status(app, "markets-en", TODAY)
+        assert edition is not None and edition.status == "sent"
         app.engine.dispose()

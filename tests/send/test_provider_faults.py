@@ -14,13 +14,17 @@ from digest.store.deliveries import delivery_counts
 from tests.send.helpers import add_subscribers, reload, send_config, store_edition, variant_for
 
 
-def _setup(tmp_path: Path, sg, new_app, n: int = 30, batch_size: int = 10, timeout: float = 2):
+def _sendgrid_app(
+    tmp_path: Path, host: str, new_app, *, batch_size=10, timeout=2, concurrency=1, db_url=None
+):
+    """An app on tmp_path's database (or ``db_url``) sending to ``host`` with quick retries."""
     config = send_config(
         tmp_path,
+        db_url,
         kind="sendgrid",
-        concurrency=1,
+        concurrency=concurrency,
         sendgrid={
-            "host": sg.url,
+            "host": host,
             "batch_size": batch_size,
             "timeout_seconds": timeout,
             "max_retries": 3,
@@ -31,7 +35,13 @@ def _setup(tmp_path: Path, sg, new_app, n: int = 30, batch_size: int = 10, timeo
     transport = SendGridTransport(
         VALID_KEY, config.transport.sendgrid, backoff=Backoff(base_seconds=0.01, cap_seconds=0.05)
     )
-    app = new_app(config, transport=transport)
+    return new_app(config, transport=transport)
+
+
+def _setup(
+    tmp_path: Path, sg, new_app, n: int = 30, batch_size: int = 10, timeout: float = 2, **kw
+):
+    app = _sendgrid_app(tmp_path, sg.url, new_app, batch_size=batch_size, timeout=timeout, **kw)
     add_subscribers(app, n)
     return app, store_edition(app)
 
@@ -51,19 +61,76 @@ def test_429_and_5xx_are_retried_and_everyone_gets_one_copy(tmp_path, standin, n
     assert standin.state.invalid == []
 
 
-def test_retries_are_bounded(tmp_path, standin, new_app):
-    app, edition = _setup(tmp_path, standin, new_app, n=10)
-    standin.script("500", "500", "500", "500", "500")
-    report = send_edition(app, edition, variant_for(app.config))
-    assert report.failed == 10 and report.sent == 0
-    assert standin.state.request_count == 4  # the first try and three retries
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again: connections are refused
+
+
+def _ledger(app):
+    """(delivery statuses, delivery errors, {batch seq: (status, attempts, error)})."""
+    from sqlalchemy import select
+
+    from digest.store.schema import DeliveryRow, SendBatchRow
+
     with app.engine.connect() as conn:
-        from sqlalchemy import select
+        deliveries = conn.execute(select(DeliveryRow.status, DeliveryRow.error)).all()
+        batches = conn.execute(
+            select(SendBatchRow.seq, SendBatchRow.status, SendBatchRow.attempts, SendBatchRow.error)
+        ).all()
+    return (
+        {d.status for d in deliveries},
+        {d.error for d in deliveries},
+        {b.seq: (b.status, b.attempts, b.error) for b in batches},
+    )
 
-        from digest.store.schema import DeliveryRow
 
-        errors = set(conn.execute(select(DeliveryRow.error)).scalars())
-    assert errors == {"gave up after 4 attempt(s): SendGrid server error 500: internal error"}
+def test_5xx_that_clears_within_the_retries_is_no_outage(tmp_path, standin, new_app):
+    app, edition = _setup(tmp_path, standin, new_app)
+    standin.script("500", "503", "500")  # three failures, then the fourth attempt is taken
+    report = send_edition(app, edition, variant_for(app.config))
+    assert (report.sent, report.failed, report.pending) == (30, 0, 0)
+    assert set(standin.delivered_counts().values()) == {1} and len(standin.delivered_counts()) == 30
+    assert reload(app, edition).status == "sent"
+
+
+def test_persistent_5xx_is_an_outage_that_stops_the_send_and_fails_nobody(
+    tmp_path, standin, new_app
+):
+    app, edition = _setup(tmp_path, standin, new_app, n=30, batch_size=10)
+    standin.script("ok", "500", "500", "500", "500")
+    with pytest.raises(SendAborted) as caught:
+        send_edition(app, edition, variant_for(app.config))
+    aborted = caught.value
+    assert aborted.outage
+    assert standin.state.request_count == 5  # batch 0, then four tries of batch 1; no batch 2
+    assert f"SendGrid at {standin.url}" in aborted.reason
+    assert "4 attempt(s)" in aborted.reason and "SendGrid server error 500" in aborted.reason
+    report = aborted.report
+    assert (report.sent, report.failed, report.unknown, report.pending) == (10, 0, 0, 20)
+    statuses, errors, batches = _ledger(app)
+    assert statuses == {"sent", "pending"} and errors == {None}
+    assert [batches[seq][0] for seq in sorted(batches)] == ["accepted", "pending", "pending"]
+    assert batches[1][2] == aborted.reason and batches[2][1] == 0  # never claimed
+    assert reload(app, edition).status == "sending"
+    # the provider is back: the next run sends the other 20, nobody twice
+    resumed = send_edition(app, reload(app, edition), variant_for(app.config))
+    assert (resumed.sent, resumed.failed, resumed.pending, resumed.sent_now) == (30, 0, 0, 20)
+    assert set(standin.delivered_counts().values()) == {1} and len(standin.delivered_counts()) == 30
+    assert reload(app, edition).status == "sent"
+
+
+def test_rate_limit_beyond_the_wait_budget_is_an_outage(tmp_path, standin, new_app):
+    app, edition = _setup(tmp_path, standin, new_app, n=20)
+    standin.script(*["429-bare"] * 11)  # ten waits allowed, the eleventh 429 gives up
+    with pytest.raises(SendAborted) as caught:
+        send_edition(app, edition, variant_for(app.config))
+    assert caught.value.outage and "429" in caught.value.reason
+    assert "11 attempt(s)" in caught.value.reason
+    assert (caught.value.report.failed, caught.value.report.pending) == (0, 20)
+    assert standin.state.request_count == 11
 
 
 def test_connection_dropped_after_acceptance_is_unknown_not_resent(tmp_path, standin, new_app):
@@ -82,26 +149,38 @@ def test_connection_dropped_after_acceptance_is_unknown_not_resent(tmp_path, sta
     assert sorted(standin.delivered_counts().values()).count(2) == 10
 
 
-def test_unreachable_provider_is_retried_then_failed_and_nothing_is_unknown(tmp_path, new_app):
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: connections are refused
-
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_unreachable_provider_stops_after_one_batch_and_resumes_once_reachable(
+    tmp_path, standin, new_app, db_url, concurrency
+):
     class Closed:
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{_closed_port()}"
 
-    app, edition = _setup(tmp_path, Closed, new_app, n=5)
-    report = send_edition(app, edition, variant_for(app.config))
-    assert (report.failed, report.unknown) == (5, 0)
-    with app.engine.connect() as conn:
-        from sqlalchemy import select
-
-        from digest.store.schema import DeliveryRow
-
-        error = conn.execute(select(DeliveryRow.error)).scalars().first()
-    assert "cannot reach SendGrid" in error and "4 attempt(s)" in error
+    app, edition = _setup(tmp_path, Closed, new_app, n=50, concurrency=concurrency, db_url=db_url)
+    with pytest.raises(SendAborted) as caught:
+        send_edition(app, edition, variant_for(app.config))
+    aborted = caught.value
+    assert aborted.outage
+    assert (
+        f"SendGrid at {Closed.url}" in aborted.reason and "cannot reach SendGrid" in aborted.reason
+    )
+    report = aborted.report
+    assert (report.sent, report.failed, report.unknown, report.pending) == (0, 0, 0, 50)
+    statuses, errors, batches = _ledger(app)
+    assert statuses == {"pending"} and errors == {None}
+    assert {b[0] for b in batches.values()} == {"pending"}
+    # one batch per worker thread was tried, and the stop ended the others' waits: the
+    # other batches were never claimed
+    claimed = [seq for seq, b in batches.items() if b[1]]
+    assert 1 <= len(claimed) <= concurrency and len(batches) == 5
+    if concurrency == 1:
+        assert "4 attempt(s)" in aborted.reason
+    assert reload(app, edition).status == "sending"
+    # the host is fixed: the same edition, the same database, a reachable provider
+    fixed = _sendgrid_app(tmp_path, standin.url, new_app, db_url=db_url)
+    resumed = send_edition(fixed, reload(fixed, edition), variant_for(fixed.config))
+    assert (resumed.sent, resumed.failed, resumed.pending) == (50, 0, 0)
+    assert set(standin.delivered_counts().values()) == {1} and len(standin.delivered_counts()) == 50
 
 
 def test_slow_answer_beyond_the_timeout_is_unknown(tmp_path, standin, new_app):

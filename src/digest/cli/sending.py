@@ -1,8 +1,9 @@
 """``digest send``, ``digest status`` and ``digest cancel``: thin commands over the use cases.
 
 Exit codes: 0 everyone settled (sent, suppressed); 1 some recipients failed or are unknown
-(or batches are still held for later); 2 usage, configuration or database; 3 the provider
-refused us outright (credentials, forbidden, invalid message).
+(or batches are still held for later); 2 usage, configuration or database; 3 the send
+stopped at once: the provider refused us outright (credentials, forbidden, invalid message)
+or stayed unavailable through every retry of a batch (the rest stays pending).
 """
 
 from __future__ import annotations
@@ -70,6 +71,21 @@ def summary_lines(report: Any) -> list[str]:
     if report.note:
         lines.append(report.note)
     return lines
+
+
+def aborted_message(exc: Any, segment: str, edition_date: date) -> str:
+    """What to tell the operator when the send stopped at once (SendAborted), one paragraph."""
+    if not exc.outage:
+        return (
+            f"the send stopped: {exc.reason}; unsent batches stay pending — fix the cause "
+            "and run the same command again"
+        )
+    return (
+        f"the send stopped because the provider looks unavailable: {exc.reason}. Nobody was "
+        f"marked failed for it: {exc.report.pending} recipient(s) are still pending. Once the "
+        f"provider is back (or the host is fixed), `digest send {segment} --date "
+        f"{edition_date.isoformat()}` resumes them; nobody already sent gets a second copy."
+    )
 
 
 def _exit_code(report: Any) -> int:
@@ -157,15 +173,13 @@ def register(cli_group: click.Group) -> None:
             sys.exit(EXIT_OK)
         except SendAborted as exc:
             if as_json:
-                click.echo(json.dumps({"error": exc.reason, **exc.report.as_dict()}))
+                click.echo(
+                    json.dumps({"error": exc.reason, "outage": exc.outage, **exc.report.as_dict()})
+                )
             else:
                 for line in summary_lines(exc.report):
                     click.echo(line)
-            _fail(
-                f"the send stopped: {exc.reason}; unsent batches stay pending — fix the cause "
-                "and run the same command again",
-                EXIT_FATAL,
-            )
+            _fail(aborted_message(exc, segment, edition_date), EXIT_FATAL)
         except ComplianceError as exc:
             _fail(f"the email failed the compliance gate; nothing was sent: {exc}", EXIT_FAILED)
         except (RenderError, ConfigError) as exc:

@@ -44,8 +44,26 @@ def host_id() -> str:
 
 
 def _describe_error(exc: BaseException) -> str:
+    from digest.send.errors import SendAborted
+
+    if isinstance(exc, SendAborted):
+        return _describe_abort(exc)
     text = str(exc).strip() or repr(exc)
     return f"{type(exc).__name__}: {text}"
+
+
+def _describe_abort(exc: Any) -> str:
+    """A stopped send (SendAborted): why, and that the rest waits in the ledger."""
+    pending = exc.report.pending
+    if exc.outage:
+        return (
+            f"provider unavailable: {exc.reason}; {pending} recipient(s) still pending "
+            "(none failed for it): the next run resumes them"
+        )
+    return (
+        f"provider refused the send: {exc.reason}; {pending} recipient(s) still pending: "
+        "fix the cause, the next run resumes them"
+    )
 
 
 def _send_outcome(report: Any) -> tuple[str | None, str]:
@@ -191,6 +209,7 @@ class ScheduleRunner:
     def run(self, plan: PlannedRun) -> ScheduleRun:
         """Build (from fresh content) and send the edition of a due time; record the outcome."""
         from digest.editions import EditionCancelled, EditionSkipped, build_edition, send_edition
+        from digest.send.errors import SendAborted
 
         with self._segment_locks.setdefault(plan.segment, threading.Lock()):
             with self.app.engine.connect() as conn:
@@ -219,6 +238,8 @@ class ScheduleRunner:
                 if settled is not None:
                     return settled
                 raise
+            except SendAborted as exc:  # expected (no traceback); the edition stays sending
+                return self._record(plan, "failed", _describe_error(exc))
             except Exception as exc:  # recorded and retried while within the grace
                 log.exception("%s %s: run failed", plan.segment, plan.edition_date)
                 return self._record(plan, "failed", _describe_error(exc))

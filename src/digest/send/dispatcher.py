@@ -153,7 +153,9 @@ def send_edition(
     edition has enough batches to be worth it.
 
     Raises SendAborted (with the report so far) when the provider refuses the credentials
-    or the message itself; nothing is lost: unsent batches stay pending for the next run.
+    or the message itself, or when a batch outlasts every retry of a temporary failure (the
+    provider is unavailable: ``outage``); nothing is lost and nobody is failed for it:
+    unsent batches stay pending for the next run.
     """
     if edition.id is None:
         raise SendError(f"edition {edition.segment} {edition.edition_date} was never stored")
@@ -188,7 +190,7 @@ def send_edition(
             raise tally.error
         raise SendError(f"sending stopped: {tally.error}") from tally.error
     if tally.fatal is not None:
-        raise SendAborted(tally.fatal.reason, report)
+        raise SendAborted(tally.fatal.reason, report, outage=tally.fatal.outage)
     return report
 
 
@@ -452,7 +454,11 @@ def _merge(tally: _Tally, results: list[HelperResult]) -> None:
         tally.batches += r.batches
         if r.fatal is not None and tally.fatal is None:
             tally.fatal = TransportError(
-                r.fatal, retryable=False, fatal=True, status=r.fatal_status
+                r.fatal,
+                retryable=False,
+                fatal=True,
+                status=r.fatal_status,
+                outage=r.fatal_outage,
             )
         if r.error is not None and tally.error is None:
             tally.error = SendError(f"a sender process stopped: {r.error}")
@@ -741,17 +747,33 @@ class _Job:
                     self.stop.wait(wait)  # a stop ends the wait; the loop then sets it aside
                     queue.appendleft(part)
                     continue
-                tries = retries + waits + 1
-                reason = (
-                    exc.reason
-                    if not exc.retryable
-                    else (f"gave up after {tries} attempt(s): {exc.reason}")
-                )
+                if exc.retryable:
+                    # retries exhausted on a temporary failure: the provider is down (or
+                    # unreachable), not refusing anyone. Failing these recipients would go
+                    # on to fail everyone; stop the send and keep them pending instead.
+                    result.fatal = self._outage(batch, exc, retries + waits + 1)
+                    result.unsent.extend(part)
+                    while queue:
+                        result.unsent.extend(queue.popleft())
+                    continue
                 for i in part:
-                    result.failed[i.subscriber_id] = reason
+                    result.failed[i.subscriber_id] = exc.reason
                 continue
             result.absorb(outcome)
         return result
+
+    def _outage(
+        self, batch: ledger.ClaimedBatch, exc: TransportError, tries: int
+    ) -> TransportError:
+        """The fatal error that stops the send when a batch outlasted every retry."""
+        return TransportError(
+            f"{self.transport.endpoint} did not take batch {self.edition_id}-{batch.seq} in "
+            f"{tries} attempt(s); the last error: {exc.reason}",
+            retryable=False,
+            fatal=True,
+            outage=True,
+            status=exc.status,
+        )
 
     def _may_retry(self, exc: TransportError, retries: int, waits: int) -> bool:
         if exc.status == 429:

@@ -13,13 +13,17 @@ class SendError(Exception):
 
 
 class SendAborted(SendError):
-    """The provider refused us outright (bad key, forbidden, invalid message).
+    """The send stopped at once: the provider refused us or is unavailable.
 
-    Unsent batches stay pending, so fixing the cause and running the send again resumes.
-    ``report`` is where the edition stood when the send stopped.
+    Refused outright: a bad key, forbidden, an invalid message. Unavailable (``outage``): a
+    batch outlasted every retry of a temporary failure (5xx, no connection, rate limit), so
+    every later batch would too. Either way unsent batches stay pending and nobody is
+    failed for it: running the send again resumes. ``report`` is where the edition stood
+    when the send stopped.
     """
 
-    def __init__(self, reason: str, report: SendReport) -> None:
+    def __init__(self, reason: str, report: SendReport, *, outage: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.report = report
+        self.outage = outage

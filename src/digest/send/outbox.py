@@ -37,6 +37,7 @@ class OutboxTransport:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.root = Path(path)
+        self.endpoint = f"the outbox {self.root}"
         self._clock = clock
         self.max_batch_size = batch_size
         self.max_retries = 2

@@ -75,6 +75,7 @@ class HelperResult:
     batches: int = 0
     fatal: str | None = None
     fatal_status: int | None = None
+    fatal_outage: bool = False  # the fatal error is the provider being unavailable
     error: str | None = None
 
 
@@ -148,6 +149,7 @@ def run_helper(plan: HelperPlan, stop: Event, progress_value: Any, results: Any)
         result.sent, result.batches = tally.sent, tally.batches
         if tally.fatal is not None:
             result.fatal, result.fatal_status = tally.fatal.reason, tally.fatal.status
+            result.fatal_outage = tally.fatal.outage
         if tally.error is not None:
             result.error = (
                 str(tally.error)

@@ -54,6 +54,7 @@ class SendGridTransport:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
+        self.endpoint = f"SendGrid at {settings.host}"
         self._timeout = settings.timeout_seconds
         self._poster = OfficialClientPoster(api_key, settings.host, timeout=self._timeout)
         self._clock = clock

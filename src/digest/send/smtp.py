@@ -49,9 +49,11 @@ class SmtpTransport:
         password: str | None = None,
         batch_size: int = 100,
         ssl_context: ssl.SSLContext | None = None,
+        backoff: Backoff | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
+        self.endpoint = f"the SMTP server {settings.host}:{settings.port}"
         self._password = password
         self._context = ssl_context
         self._clock = clock
@@ -60,7 +62,7 @@ class SmtpTransport:
         self._all_lock = threading.Lock()
         self.max_batch_size = batch_size
         self.max_retries = settings.max_retries
-        self.backoff = Backoff()
+        self.backoff = backoff or Backoff()
         self.lease_seconds = settings.timeout_seconds * 4 + 60
         self.schedule_ahead = timedelta(0)
 

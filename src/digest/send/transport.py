@@ -121,6 +121,8 @@ class TransportError(Exception):
     said which ones; ``splittable`` asks the dispatcher to split the batch to find them.
     ``partial`` carries what was settled before the failure (SMTP sends one by one);
     recipients named in neither ``partial`` nor ``rejected`` were not sent.
+    ``outage`` marks the fatal error the dispatcher makes of a retryable one that outlasted
+    every retry: the provider is unavailable, nothing is refused, the send resumes later.
     """
 
     def __init__(
@@ -135,6 +137,7 @@ class TransportError(Exception):
         rejected: Mapping[int, str] | None = None,
         splittable: bool = False,
         partial: BatchOutcome | None = None,
+        outage: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -146,12 +149,14 @@ class TransportError(Exception):
         self.rejected = dict(rejected or {})
         self.splittable = splittable
         self.partial = partial
+        self.outage = outage  # fatal only because the provider stayed unavailable
 
 
 class Transport(Protocol):
     """Sends one batch of recipients; raises TransportError on failure."""
 
     name: str
+    endpoint: str  # where it sends, for messages: "SendGrid at https://…", "the SMTP server …"
     max_batch_size: int
     max_retries: int  # bounded retries of one batch on retryable errors
     backoff: Backoff  # jittered exponential backoff between those retries
