@@ -246,3 +246,43 @@ def test_an_outage_met_by_a_helper_process_stops_the_send_as_an_outage() -> None
     tally = _Tally()
     _merge(tally, [HelperResult(fatal="SendGrid refused the API key (401)", fatal_status=401)])
     assert tally.fatal is not None and not tally.fatal.outage
+
+
+def test_digest_run_stops_on_an_outage_with_the_resume_hint(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from digest.config import parse_config
+    from digest.demo import SEED, demo_feed_xml, demo_subscribers, seed_articles
+    from tests.conftest import config_dict, make_app
+
+    feed = tmp_path / "feed.xml"
+    page = SEED.read_text(encoding="utf-8")
+    feed.write_text(demo_feed_xml(seed_articles(page), datetime.now(UTC)), encoding="utf-8")
+    raw = config_dict(tmp_path)
+    raw["sources"] = [{"name": "skn", "url": str(feed)}]
+    for segment in raw["segments"]:
+        segment["schedule"] = "* * * * *"  # due whenever the test runs
+    raw["transport"].update(
+        kind="sendgrid",
+        concurrency=1,
+        sendgrid={"host": f"http://127.0.0.1:{_closed_port()}", "max_retries": 0},
+    )
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    app = make_app(parse_config(raw, "test-config"))
+    from digest.store.subscribers import upsert_subscribers
+
+    with app.engine.begin() as conn:
+        upsert_subscribers(conn, demo_subscribers(app.config), datetime.now(UTC), source="test")
+    app.engine.dispose()
+
+    done = run_cli(config, "run")
+    assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    assert "the send stopped because the provider looks unavailable" in message
+    assert "Nobody was marked failed for it" in message
+    assert "resumes them" in message
+    assert "summary:" in done.stdout  # the run still reports what it did before stopping

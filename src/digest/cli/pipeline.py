@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from digest.cli import EXIT_FAILED, CliContext, CliError
+from digest.cli import EXIT_FAILED, EXIT_FATAL, CliContext, CliError
 from digest.config import Segment
 from digest.editions import (
     EditionError,
@@ -317,7 +317,9 @@ def _emit(text: str, out: str | None) -> None:
 @pass_ctx
 def run_cmd(obj: CliContext, demo: bool) -> None:
     """Ingest, then build and send every segment due now (with --demo: every segment)."""
+    from digest.cli.sending import aborted_message
     from digest.ingest import ingest_sources
+    from digest.send.errors import SendAborted
 
     if demo:
         from digest.demo import prepare_demo
@@ -333,6 +335,7 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
         click.echo("no segment is due now")
     exit_code = 1 if report.failed else 0
     totals = {"sent_now": 0, "failed": 0, "suppressed": 0, "unknown": 0}
+    stopped: str | None = None
     for seg in due:
         d = local_today(seg, now)
         try:
@@ -340,6 +343,11 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
         except EditionError as exc:
             click.echo(f"{seg.name} {d}: {exc}")
             continue
+        except SendAborted as exc:
+            # the provider refused us or is down: the other segments would fare no better
+            totals["sent_now"] += exc.report.sent_now
+            stopped = aborted_message(exc, seg.name, d)
+            break
         for k in totals:
             totals[k] += getattr(rep, k)
         if rep.failed or rep.unknown:
@@ -364,6 +372,9 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
         f"summary: {len(due)} segment(s), {n_articles} article(s) stored, "
         f"{totals['sent_now']} email(s) sent now to {where}"
     )
+    if stopped is not None:
+        click.echo(f"error: {stopped}", err=True)
+        sys.exit(EXIT_FATAL)
     if exit_code:
         sys.exit(exit_code)
 
