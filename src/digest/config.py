@@ -199,6 +199,9 @@ class Transport(_Strict):
     kind: Literal["outbox", "sendgrid", "smtp"] = "outbox"
     rate_limit_per_second: float | None = Field(default=None, gt=0)
     concurrency: int = Field(default=4, ge=1, le=64)
+    # a batch that outlasts its retries is set aside and tried again later; the send stops
+    # as a provider outage only once nothing was accepted for this long
+    outage_after_seconds: float = Field(default=60, ge=0)
     outbox: OutboxSettings = OutboxSettings()
     sendgrid: SendGridSettings = SendGridSettings()
     smtp: SmtpSettings = SmtpSettings()

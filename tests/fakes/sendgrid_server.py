@@ -126,6 +126,8 @@ class StandInState:
     random_faults: tuple[str, ...] = ("429", "500", "drop-before", "drop-after")
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     reject_emails: set[str] = field(default_factory=set)
+    # a request naming any of these gets a 500 every time (a body the server chokes on)
+    choke_emails: set[str] = field(default_factory=set)
     keep_bodies: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
     deliveries: list[Delivery] = field(default_factory=list)
@@ -144,6 +146,7 @@ class StandInState:
             or self.keep_bodies
             or self.faults
             or self.reject_emails
+            or self.choke_emails
             or self.random_fault_rate
             or self.delay_seconds
         )
@@ -233,6 +236,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if state.delay_seconds:
             time.sleep(state.delay_seconds)
+        if state.choke_emails and any(
+            p["to"][0]["email"].lower() in state.choke_emails for p in body["personalizations"]
+        ):
+            self._reply(500, {"errors": [{"message": "internal error"}]})
+            return
         fault = state.next_fault()
         if fault and self._fault(fault, body, request_id):
             return
@@ -373,6 +381,10 @@ class SendGridStandIn:
     def reject(self, emails: Iterable[str]) -> None:
         """Refuse these recipients with a 400 naming their personalization."""
         self.state.reject_emails.update(e.lower() for e in emails)
+
+    def choke(self, emails: Iterable[str]) -> None:
+        """Answer 500 to every request that names one of these recipients."""
+        self.state.choke_emails.update(e.lower() for e in emails)
 
     def delivered_counts(self) -> Counter[str]:
         """How many times each address was accepted."""

@@ -221,7 +221,11 @@ def test_provider_outage_is_a_failed_run_and_the_next_run_resumes_the_edition(
     write_feed(tmp_path / "feed" / "skn.xml", DUE)
     with SendGridStandIn() as sg:
         raw = schedule_config(tmp_path, sqlite_url)
-        raw["transport"] = {"kind": "sendgrid", "sendgrid": {"host": sg.url, "max_retries": 2}}
+        raw["transport"] = {
+            "kind": "sendgrid",
+            "outage_after_seconds": 0,
+            "sendgrid": {"host": sg.url, "max_retries": 2},
+        }
         config = parse_config(raw, "test")
         transport = SendGridTransport(
             VALID_KEY, config.transport.sendgrid, backoff=Backoff(0.01, 0.05)

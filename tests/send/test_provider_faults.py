@@ -15,14 +15,27 @@ from tests.send.helpers import add_subscribers, reload, send_config, store_editi
 
 
 def _sendgrid_app(
-    tmp_path: Path, host: str, new_app, *, batch_size=10, timeout=2, concurrency=1, db_url=None
+    tmp_path: Path,
+    host: str,
+    new_app,
+    *,
+    batch_size=10,
+    timeout=2,
+    concurrency=1,
+    db_url=None,
+    outage_after=0.0,
 ):
-    """An app on tmp_path's database (or ``db_url``) sending to ``host`` with quick retries."""
+    """An app on tmp_path's database (or ``db_url``) sending to ``host`` with quick retries.
+
+    ``outage_after`` 0 (the default here) stops the send as an outage the first time a batch
+    outlasts its retries; larger values set such batches aside until then.
+    """
     config = send_config(
         tmp_path,
         db_url,
         kind="sendgrid",
         concurrency=concurrency,
+        outage_after_seconds=outage_after,
         sendgrid={
             "host": host,
             "batch_size": batch_size,
@@ -111,7 +124,8 @@ def test_persistent_5xx_is_an_outage_that_stops_the_send_and_fails_nobody(
     report = aborted.report
     assert (report.sent, report.failed, report.unknown, report.pending) == (10, 0, 0, 20)
     statuses, errors, batches = _ledger(app)
-    assert statuses == {"sent", "pending"} and errors == {None}
+    # nobody failed: the accepted batch's rows stay pending (the batch records them as sent)
+    assert statuses == {"pending"} and errors == {None}
     assert [batches[seq][0] for seq in sorted(batches)] == ["accepted", "pending", "pending"]
     assert batches[1][2] == aborted.reason and batches[2][1] == 0  # never claimed
     assert reload(app, edition).status == "sending"
@@ -120,6 +134,66 @@ def test_persistent_5xx_is_an_outage_that_stops_the_send_and_fails_nobody(
     assert (resumed.sent, resumed.failed, resumed.pending, resumed.sent_now) == (30, 0, 0, 20)
     assert set(standin.delivered_counts().values()) == {1} and len(standin.delivered_counts()) == 30
     assert reload(app, edition).status == "sent"
+
+
+def test_a_batch_that_outlasts_its_retries_is_set_aside_and_sent_after_the_others(
+    tmp_path, standin, new_app
+):
+    app, edition = _setup(tmp_path, standin, new_app, n=30, batch_size=10, outage_after=30)
+    standin.script("500", "500", "500", "500")  # batch 0 outlasts its four tries
+    report = send_edition(app, edition, variant_for(app.config))
+    assert (report.sent, report.failed, report.pending, report.unknown) == (30, 0, 0, 0)
+    assert set(standin.delivered_counts().values()) == {1} and len(standin.delivered_counts()) == 30
+    order = [d.email for d in standin.state.deliveries]
+    assert order[:10] == [f"reader{i:06d}@example.com" for i in range(10, 20)]  # batch 1 next
+    assert order[-10:] == [f"reader{i:06d}@example.com" for i in range(10)]  # batch 0 last
+    _, _, batches = _ledger(app)
+    assert batches[0][:2] == ("accepted", 2) and batches[1][:2] == ("accepted", 1)
+    assert standin.state.request_count == 4 + 3
+    assert reload(app, edition).status == "sent"
+
+
+def test_a_batch_the_provider_never_takes_fails_alone_while_the_rest_is_sent(
+    tmp_path, standin, new_app
+):
+    app, edition = _setup(tmp_path, standin, new_app, n=30, batch_size=10, outage_after=30)
+    standin.choke(["reader000003@example.com"])  # every request for batch 0 gets a 500
+    report = send_edition(app, edition, variant_for(app.config))
+    assert (report.sent, report.failed, report.pending, report.unknown) == (20, 10, 0, 0)
+    assert len(standin.delivered_counts()) == 20
+    assert "reader000003@example.com" not in standin.delivered_counts()
+    statuses, errors, batches = _ledger(app)
+    assert batches[0][:2] == ("failed", 3)  # three rounds of four tries
+    (reason,) = errors - {None}
+    assert reason.startswith("gave up after 4 attempt(s) in each of 3 rounds")
+    assert "SendGrid server error 500" in reason
+    assert standin.state.responses["500"] == 12
+    assert reload(app, edition).status == "sent"
+
+
+def test_an_unreachable_provider_is_an_outage_once_nothing_went_through_for_a_while(
+    tmp_path, new_app
+):
+    app, edition = _setup(
+        tmp_path,
+        type("Down", (), {"url": f"http://127.0.0.1:{_closed_port()}"})(),
+        new_app,
+        n=50,
+        batch_size=10,
+        outage_after=0.3,
+    )
+    with pytest.raises(SendAborted) as caught:
+        send_edition(app, edition, variant_for(app.config))
+    aborted = caught.value
+    assert aborted.outage and "Connection refused" in aborted.reason
+    report = aborted.report
+    assert (report.sent, report.failed, report.unknown, report.pending) == (0, 0, 0, 50)
+    statuses, _errors, batches = _ledger(app)
+    assert statuses == {"pending"}
+    assert all(status == "pending" for status, _a, _e in batches.values())
+    # batches were set aside in turn (fewest attempts first) until the quiet spell ended
+    assert sum(attempts for _s, attempts, _e in batches.values()) >= 2
+    assert reload(app, edition).status == "sending"
 
 
 def test_rate_limit_beyond_the_wait_budget_is_an_outage(tmp_path, standin, new_app):

@@ -42,6 +42,7 @@ def _sendgrid_config(tmp_path: Path, host: str, db_url: str | None = None) -> Pa
         db_url,
         kind="sendgrid",
         concurrency=1,
+        outage_after_seconds=0,  # the first batch to outlast its retries stops the send
         sendgrid={"host": host, "batch_size": 10, "timeout_seconds": 10, "max_retries": 1},
     )
 
@@ -186,6 +187,7 @@ def _smtp_app(tmp_path: Path, port: int, new_app):
         tmp_path,
         kind="smtp",
         concurrency=1,
+        outage_after_seconds=0,
         smtp={"host": "127.0.0.1", "port": port, "security": "none", "max_retries": 2},
     )
     transport = SmtpTransport(
@@ -267,6 +269,7 @@ def test_digest_run_stops_on_an_outage_with_the_resume_hint(tmp_path: Path) -> N
     raw["transport"].update(
         kind="sendgrid",
         concurrency=1,
+        outage_after_seconds=0,
         sendgrid={"host": f"http://127.0.0.1:{_closed_port()}", "max_retries": 0},
     )
     config = tmp_path / "config.yaml"

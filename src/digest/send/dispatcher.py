@@ -49,6 +49,8 @@ from digest.store import deliveries as ledger
 from digest.store.editions import set_edition_status
 
 OPEN_STATUSES = ("draft", "approved", "sending")
+# a batch that outlasts its retries this many times while others go through is failed
+SET_ASIDE_ROUNDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +99,16 @@ class _Tally:
     batches: int = 0
     fatal: TransportError | None = None
     error: BaseException | None = None
+    # when the provider last took a request from this process (the run's start at first)
+    last_accepted: float = field(default_factory=time.monotonic)
 
     def add(self, sent: int) -> None:
         with self.lock:
             self.sent += sent
             self.batches += 1
+
+    def accepted(self) -> None:
+        self.last_accepted = time.monotonic()
 
 
 class _Variants:
@@ -560,6 +567,8 @@ class _Job:
     message_base: _MessageBase
     progress: _Advance | None = None
     _local: threading.local = field(default_factory=threading.local)
+    # batch id -> (times it outlasted its retries in this process, when that first happened)
+    _set_aside: dict[int, tuple[int, float]] = field(default_factory=dict)
 
     def loop(self) -> None:
         try:
@@ -748,10 +757,28 @@ class _Job:
                     queue.appendleft(part)
                     continue
                 if exc.retryable:
-                    # retries exhausted on a temporary failure: the provider is down (or
-                    # unreachable), not refusing anyone. Failing these recipients would go
-                    # on to fail everyone; stop the send and keep them pending instead.
-                    result.fatal = self._outage(batch, exc, retries + waits + 1)
+                    tries = retries + waits + 1
+                    verdict = self._exhausted(batch)
+                    if verdict == "fail":
+                        # the provider takes other batches but never this one
+                        reason = (
+                            f"gave up after {tries} attempt(s) in each of "
+                            f"{SET_ASIDE_ROUNDS} rounds while other batches went through: "
+                            f"{exc.reason}"
+                        )
+                        for i in part:
+                            result.failed[i.subscriber_id] = reason
+                        continue
+                    # retries exhausted on a temporary failure: the provider is down,
+                    # unreachable or struggling, not refusing anyone. Keep these recipients
+                    # pending: set the batch aside for later, or stop the send as an outage
+                    # once nothing at all has been accepted for a while.
+                    if verdict == "outage":
+                        result.fatal = self._outage(batch, exc, tries)
+                    else:
+                        result.set_aside = (
+                            f"set aside after {tries} attempt(s), to be tried again: {exc.reason}"
+                        )
                     result.unsent.extend(part)
                     while queue:
                         result.unsent.extend(queue.popleft())
@@ -761,6 +788,27 @@ class _Job:
                 continue
             result.absorb(outcome)
         return result
+
+    def _exhausted(self, batch: ledger.ClaimedBatch) -> str:
+        """What to do with a batch that outlasted its retries: set_aside, fail or outage.
+
+        ``outage`` once this process has had nothing accepted for
+        ``transport.outage_after_seconds``; ``fail`` when the batch has now outlasted its
+        retries ``SET_ASIDE_ROUNDS`` times while other requests were accepted (the trouble
+        is this batch, not the provider); else ``set_aside`` (pending again, and claimed
+        after the batches not yet tried).
+        """
+        now = time.monotonic()
+        quiet = now - self.tally.last_accepted
+        with self.tally.lock:
+            rounds, since = self._set_aside.get(batch.id, (0, now))
+            rounds += 1
+            self._set_aside[batch.id] = (rounds, since)
+        if quiet >= self.app.config.transport.outage_after_seconds:
+            return "outage"
+        if rounds >= SET_ASIDE_ROUNDS and self.tally.last_accepted > since:
+            return "fail"
+        return "set_aside"
 
     def _outage(
         self, batch: ledger.ClaimedBatch, exc: TransportError, tries: int
@@ -793,7 +841,10 @@ class _Job:
         now = self.app.clock()
         with self._transaction() as conn:
             if result.unsent and not (result.sent or result.failed or result.unknown):
-                reason = result.fatal.reason if result.fatal else "the send was stopped"
+                if result.fatal is not None:
+                    reason = result.fatal.reason
+                else:
+                    reason = result.set_aside or "the send was stopped"
                 ledger.release_batch(conn, batch, now, reason)
             else:
                 ledger.record_batch_outcome(
@@ -804,11 +855,13 @@ class _Job:
                     failed=result.failed,
                     unknown=result.unknown,
                     provider_message_id=",".join(result.message_ids) or None,
-                    error=result.error,
+                    error=result.error or result.set_aside,
                     reopen=bool(result.unsent),
                     sent_is_rest=not (result.unsent or result.unknown),
                 )
         self.tally.add(len(result.sent))
+        if result.sent:
+            self.tally.accepted()
         if self.progress is not None:
             self.progress.advance(len(result.sent) + len(result.failed) + len(result.unknown))
 
@@ -824,6 +877,7 @@ class _Result:
     message_ids: list[str] = field(default_factory=list)
     error: str | None = None
     fatal: TransportError | None = None
+    set_aside: str | None = None  # why the unsent go back to pending for a later round
 
     def absorb(self, outcome: BatchOutcome) -> None:
         self.sent.extend(outcome.accepted)

@@ -330,7 +330,8 @@ class BatchStatements:
                     SendBatchRow.not_before <= bindparam("b_horizon", type_=at),
                 ),
             )
-            .order_by(SendBatchRow.seq)
+            # batches not tried yet first: one set aside after a failed round waits its turn
+            .order_by(SendBatchRow.attempts, SendBatchRow.seq)
             .limit(1)
         )
         if conn.dialect.name == "postgresql":

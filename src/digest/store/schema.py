@@ -188,7 +188,8 @@ class SendBatchRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     __table_args__ = (
         UniqueConstraint("edition_id", "seq", name="uq_batch_edition_seq"),
-        Index("ix_send_batches_edition_status", "edition_id", "status"),
+        # claims take the due batch with the fewest attempts, then the lowest seq
+        Index("ix_send_batches_claim_order", "edition_id", "status", "attempts", "seq"),
     )
 
 

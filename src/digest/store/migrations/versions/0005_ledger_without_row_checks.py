@@ -1,4 +1,5 @@
-"""ledger rows without a per-row foreign key check, in full pages
+"""ledger rows without a per-row foreign key check, in full pages; batches claimed in
+attempt order
 
 Planning a send writes one delivery row per recipient. The foreign key from
 ``deliveries.edition_id`` to ``editions`` made PostgreSQL run a referential check per row:
@@ -8,6 +9,9 @@ guarded nothing; it goes. Delivery rows are also no longer rewritten when their 
 accepted (the batch records them as sent), so the half-empty pages kept for in-place
 updates (revision 0004) only doubled the table: deliveries go back to full pages, while
 ``send_batches``, whose rows are updated several times, keeps the room.
+
+Claims now take the batch with the fewest attempts first (a batch set aside after a failed
+round waits for the others), so the claim index gains the attempts and the sequence.
 
 Revision ID: 0005
 Revises: 0004
@@ -28,6 +32,13 @@ _SQLITE_FK = "fk_deliveries_edition_id_editions"
 
 def upgrade() -> None:
     bind = op.get_bind()
+    op.drop_index("ix_send_batches_edition_status", table_name="send_batches")
+    op.create_index(
+        "ix_send_batches_claim_order",
+        "send_batches",
+        ["edition_id", "status", "attempts", "seq"],
+        unique=False,
+    )
     if bind.dialect.name == "sqlite":
         with op.batch_alter_table("deliveries", naming_convention=_NAMING) as batch_op:
             batch_op.drop_constraint(_SQLITE_FK, type_="foreignkey")
@@ -42,6 +53,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    op.drop_index("ix_send_batches_claim_order", table_name="send_batches")
+    op.create_index(
+        "ix_send_batches_edition_status", "send_batches", ["edition_id", "status"], unique=False
+    )
     if bind.dialect.name == "sqlite":
         with op.batch_alter_table("deliveries", naming_convention=_NAMING) as batch_op:
             batch_op.create_foreign_key(
