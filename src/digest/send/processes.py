@@ -7,8 +7,14 @@ senders on other hosts do, so the exactly-once guarantees are the ledger's and d
 depend on this module. The main process renders and gates every variant first and hands
 the results over, so all processes send the very same email.
 
-A helper stops when the send is stopped (shared event), when its parent disappears (the
+A helper stops when the send is stopped (shared flag), when its parent disappears (the
 parent was killed: it must not go on sending unsupervised), or when no batch is left.
+
+Nothing the processes share takes a lock. multiprocessing's Event and locked Values keep a
+lock (and Event a count of waiting threads) in shared memory: a process killed with kill -9
+while holding the lock, or while counted as waiting, leaves every other process blocked for
+good. The stop flag and the progress counters are plain shared integers instead, each
+counter written by one process only.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from multiprocessing.synchronize import Event
 from typing import Any
 
 from digest.clock import Clock
@@ -35,22 +41,70 @@ def process_count(requested: int, batches: int) -> int:
     return max(1, min(requested, batches // MIN_BATCHES_PER_PROCESS))
 
 
-class SharedCounter:
-    """A counter the helpers advance and the main process reads (for the progress bar)."""
+class StopFlag:
+    """The send's stop signal: one shared byte, and a local event to wait on.
 
-    def __init__(self, value: Any) -> None:
-        self._value = value
+    ``set`` raises the shared byte and wakes this process's waiters at once; the other
+    processes see it within ``POLL`` seconds, at their next check or while they wait.
+    """
+
+    POLL = 0.1
+
+    def __init__(self, shared: Any) -> None:
+        self._shared = shared
+        self._local = threading.Event()
+
+    def set(self) -> None:
+        """Stop every process of the send."""
+        self._shared.value = 1
+        self._local.set()
+
+    def is_set(self) -> bool:
+        """True once any process stopped the send."""
+        if self._local.is_set():
+            return True
+        if self._shared.value:
+            self._local.set()
+            return True
+        return False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the send is stopped or ``timeout`` seconds pass; True if stopped."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = self.POLL if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._local.wait(min(left, self.POLL))
+        return True
+
+
+class SlotCounter:
+    """One helper's progress count: its own slot of a shared array (no other writer)."""
+
+    def __init__(self, slots: Any, index: int) -> None:
+        self._slots = slots
+        self._index = index
+        self._lock = threading.Lock()  # this process's threads only
 
     def advance(self, n: int) -> None:
-        """Add ``n``."""
-        with self._value.get_lock():
-            self._value.value += n
+        """Add ``n`` to this helper's slot."""
+        with self._lock:
+            self._slots[self._index] += n
+
+
+class ProgressSlots:
+    """The main process's view of every helper's slot (for the progress bar)."""
+
+    def __init__(self, slots: Any) -> None:
+        self._slots = slots
+        self._seen = 0
 
     def take(self) -> int:
-        """The count so far, reset to zero."""
-        with self._value.get_lock():
-            n, self._value.value = self._value.value, 0
-        return int(n)
+        """How much the helpers advanced since the last call."""
+        total = sum(self._slots[:])
+        n, self._seen = total - self._seen, total
+        return n
 
 
 @dataclass(frozen=True)
@@ -84,13 +138,15 @@ class Helpers:
 
     def __init__(self, plan: HelperPlan, count: int) -> None:
         self._ctx = multiprocessing.get_context("spawn")
-        self.stop: Event = self._ctx.Event()
-        self.progress = SharedCounter(self._ctx.Value("q", 0))
+        flag = self._ctx.RawValue("b", 0)
+        self.stop = StopFlag(flag)
+        slots = self._ctx.RawArray("q", count)
+        self.progress = ProgressSlots(slots)
         self._results: Any = self._ctx.Queue()
         self._procs = [
             self._ctx.Process(
                 target=run_helper,
-                args=(plan, self.stop, self.progress._value, self._results),
+                args=(plan, flag, slots, i, self._results),
                 name=f"digest-send-helper-{i}",
                 daemon=True,
             )
@@ -121,7 +177,7 @@ class Helpers:
         return results
 
 
-def run_helper(plan: HelperPlan, stop: Event, progress_value: Any, results: Any) -> None:
+def run_helper(plan: HelperPlan, flag: Any, slots: Any, index: int, results: Any) -> None:
     """A helper process's body: build an App, send until nothing is left, report."""
     import signal
 
@@ -134,6 +190,7 @@ def run_helper(plan: HelperPlan, stop: Event, progress_value: Any, results: Any)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     result = HelperResult()
     app = build(plan.config, plan.secrets, clock=plan.clock)
+    stop = StopFlag(flag)
     try:
         watcher = threading.Thread(target=_watch_parent, args=(plan.parent_pid, stop), daemon=True)
         watcher.start()
@@ -142,7 +199,7 @@ def run_helper(plan: HelperPlan, stop: Event, progress_value: Any, results: Any)
             plan.edition,
             plan.variants,
             stop=stop,
-            progress=SharedCounter(progress_value),
+            progress=SlotCounter(slots, index),
             retry_unknown=plan.retry_unknown,
             rate=plan.rate_share,
         )
@@ -163,7 +220,7 @@ def run_helper(plan: HelperPlan, stop: Event, progress_value: Any, results: Any)
         results.put(result)
 
 
-def _watch_parent(parent_pid: int, stop: Event) -> None:
+def _watch_parent(parent_pid: int, stop: StopFlag) -> None:
     """Stop this helper's sending when the main process is gone (killed)."""
     while not stop.wait(0.5):
         if os.getppid() != parent_pid:
