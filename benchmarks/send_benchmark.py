@@ -179,7 +179,7 @@ class CpuSampler(threading.Thread):
     def __init__(self, standin_pid: int) -> None:
         super().__init__(daemon=True)
         self._standin = standin_pid
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.seconds = {"postgres": 0.0, "stand-in": 0.0}
         self._tick = os.sysconf("SC_CLK_TCK")
 
@@ -203,7 +203,7 @@ class CpuSampler(threading.Thread):
 
     def run(self) -> None:
         last = self._read()
-        while not self._stop.wait(0.2):
+        while not self._halt.wait(0.2):
             now = self._read()
             for pid, (kind, ticks) in now.items():
                 before = last[pid][1] if pid in last else 0  # a new process: all of it
@@ -211,7 +211,7 @@ class CpuSampler(threading.Thread):
             last = now
 
     def stop(self) -> dict[str, float]:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.seconds
 

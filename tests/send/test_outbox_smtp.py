@@ -10,6 +10,8 @@ import pytest
 
 from digest.send.dispatcher import send_edition
 from digest.send.smtp import SmtpTransport
+from tests.fakes.smtp_server import RecordingSmtp
+from tests.fakes.smtp_server import smtp_server as run_smtp
 from tests.send.helpers import add_subscribers, reload, send_config, store_edition, variant_for
 
 
@@ -40,37 +42,11 @@ def test_outbox_writes_one_file_per_recipient_and_never_twice(tmp_path: Path, ne
     assert ids
 
 
-class _Collector:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address.startswith("reader000004"):
-            return "550 5.1.1 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def smtp_server():
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = _Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    handler = RecordingSmtp(refuse={"reader000004": "550 5.1.1 no such user"})
+    with run_smtp(handler) as controller:
         yield controller, handler
-    finally:
-        controller.stop()
 
 
 def test_smtp_sends_each_recipient_over_a_reused_connection(tmp_path: Path, new_app, smtp_server):

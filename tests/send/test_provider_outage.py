@@ -16,6 +16,7 @@ from digest.send.dispatcher import send_edition
 from digest.send.errors import SendAborted
 from digest.send.smtp import SmtpTransport
 from tests.fakes.sendgrid_server import SendGridStandIn
+from tests.fakes.smtp_server import RecordingSmtp, smtp_server
 from tests.send.cli_support import run_cli, status_json, write_config
 from tests.send.helpers import (
     EDITION_DATE,
@@ -149,37 +150,11 @@ def test_credentials_abort_keeps_its_own_message(tmp_path: Path, new_app) -> Non
 # -- SMTP ----------------------------------------------------------------------------------
 
 
-class _Deferring:
-    """An SMTP server that defers every recipient while ``defer`` is set."""
-
-    def __init__(self) -> None:
-        self.defer: str | None = None
-        self.deferred = 0
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if self.defer:
-            self.deferred += 1
-            return self.defer
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
 @pytest.fixture
 def deferring_smtp():
-    from aiosmtpd.controller import Controller
-
-    handler = _Deferring()
-    controller = Controller(handler, hostname="127.0.0.1", port=_closed_port())
-    controller.start()
-    try:
+    handler = RecordingSmtp()
+    with smtp_server(handler) as controller:
         yield controller.port, handler
-    finally:
-        controller.stop()
 
 
 def _smtp_app(tmp_path: Path, port: int, new_app):
