@@ -159,10 +159,12 @@ def send_edition(
     ``processes`` > 1 starts helper processes (see ``digest.send.processes``) when the
     edition has enough batches to be worth it.
 
-    Raises SendAborted (with the report so far) when the provider refuses the credentials
-    or the message itself, or when a batch outlasts every retry of a temporary failure (the
-    provider is unavailable: ``outage``); nothing is lost and nobody is failed for it:
-    unsent batches stay pending for the next run.
+    A batch that outlasts every retry of a temporary failure is set aside (pending again,
+    tried after the others). Raises SendAborted (with the report so far) when the provider
+    refuses the credentials or the message itself, or when a batch outlasts its retries after
+    nothing was accepted for ``transport.outage_after_seconds`` (the provider is unavailable:
+    ``outage``); nothing is lost and nobody is failed for it: unsent batches stay pending for
+    the next run.
     """
     if edition.id is None:
         raise SendError(f"edition {edition.segment} {edition.edition_date} was never stored")
@@ -698,6 +700,8 @@ class _Job:
             raise
         result = self._deliver(batch, message, items)
         self._record(batch, result)
+        if result.pause:
+            self.stop.wait(result.pause)
         if result.fatal is not None:
             with self.tally.lock:
                 if self.tally.fatal is None:
@@ -758,7 +762,7 @@ class _Job:
                     continue
                 if exc.retryable:
                     tries = retries + waits + 1
-                    verdict = self._exhausted(batch)
+                    verdict, rounds = self._exhausted(batch)
                     if verdict == "fail":
                         # the provider takes other batches but never this one
                         reason = (
@@ -779,6 +783,9 @@ class _Job:
                         result.set_aside = (
                             f"set aside after {tries} attempt(s), to be tried again: {exc.reason}"
                         )
+                        # a pause before this thread claims again, growing with the rounds,
+                        # so a provider refusing at once is not polled in a tight loop
+                        result.pause = self.transport.backoff.delay(rounds - 1)
                     result.unsent.extend(part)
                     while queue:
                         result.unsent.extend(queue.popleft())
@@ -789,8 +796,9 @@ class _Job:
             result.absorb(outcome)
         return result
 
-    def _exhausted(self, batch: ledger.ClaimedBatch) -> str:
-        """What to do with a batch that outlasted its retries: set_aside, fail or outage.
+    def _exhausted(self, batch: ledger.ClaimedBatch) -> tuple[str, int]:
+        """What to do with a batch that outlasted its retries (set_aside, fail or outage),
+        and how many times it has now done so in this process.
 
         ``outage`` once this process has had nothing accepted for
         ``transport.outage_after_seconds``; ``fail`` when the batch has now outlasted its
@@ -805,10 +813,10 @@ class _Job:
             rounds += 1
             self._set_aside[batch.id] = (rounds, since)
         if quiet >= self.app.config.transport.outage_after_seconds:
-            return "outage"
+            return "outage", rounds
         if rounds >= SET_ASIDE_ROUNDS and self.tally.last_accepted > since:
-            return "fail"
-        return "set_aside"
+            return "fail", rounds
+        return "set_aside", rounds
 
     def _outage(
         self, batch: ledger.ClaimedBatch, exc: TransportError, tries: int
@@ -878,6 +886,7 @@ class _Result:
     error: str | None = None
     fatal: TransportError | None = None
     set_aside: str | None = None  # why the unsent go back to pending for a later round
+    pause: float = 0.0  # seconds this thread waits before its next claim
 
     def absorb(self, outcome: BatchOutcome) -> None:
         self.sent.extend(outcome.accepted)
