@@ -152,3 +152,74 @@ def test_a_batch_declared_unknown_meanwhile_is_settled_recipient_by_recipient(
     assert status == "accepted"
     assert (counts.sent, counts.failed, counts.unknown, counts.pending) == (4, 1, 0, 0)
     assert row_states == {"sent": 4, "failed": 1}
+
+
+def test_untried_recipients_beside_unknown_ones_go_out_with_the_next_claim(
+    tmp_path: Path, db_url: str, new_app
+) -> None:
+    app = new_app(send_config(tmp_path, db_url))
+    ids = add_subscribers(app, 5)
+    edition = store_edition(app)
+    assert edition.id is not None
+    _plan(app, edition.id, batch_size=10, by_timezone=False)
+    segment = app.config.segment("markets-en")
+    lease = NOW + timedelta(minutes=5)
+
+    def counts():
+        with app.engine.connect() as conn:
+            c = ledger.delivery_counts(conn, edition.id, now=NOW)
+        return (c.sent, c.unknown, c.pending)
+
+    with app.engine.begin() as conn:
+        conn.execute(update(EditionRow).values(status="sending"))
+        statements = ledger.BatchStatements(conn, segment, edition.id)
+        first = statements.claim(conn, "w", NOW, lease, horizon=NOW)
+        assert first is not None
+        # one recipient went out, the answer for the second was lost, the send stopped
+        status = ledger.record_batch_outcome(
+            conn,
+            first,
+            NOW,
+            sent=[ids[0]],
+            failed={},
+            unknown=[ids[1]],
+            provider_message_id=None,
+            error="connection broke",
+            reopen=True,
+        )
+    assert status == "pending" and counts() == (1, 1, 3)
+
+    with app.engine.begin() as conn:  # the next run sends the three never tried, no one else
+        second = statements.claim(conn, "w", NOW, lease, horizon=NOW)
+        assert second is not None and second.attempts == 2
+        assert [r[0] for r in statements.rows(conn, second.seq, NOW)] == ids[2:]
+        status = ledger.record_batch_outcome(
+            conn,
+            second,
+            NOW,
+            sent=ids[2:],
+            failed={},
+            unknown=[],
+            provider_message_id="m2",
+            sent_is_rest=True,
+        )
+    # the batch stays findable for --retry-unknown while one recipient is unknown
+    assert status == "unknown" and counts() == (4, 1, 0)
+
+    with app.engine.begin() as conn:  # ops re-send the unknown one on purpose
+        retry = ledger.BatchStatements(conn, segment, edition.id, ledger.CLAIMABLE_RETRY_UNKNOWN)
+        third = retry.claim(conn, "w", NOW, lease, horizon=NOW)
+        assert third is not None
+        assert ledger.reopen_unknown_deliveries(conn, third, NOW) == 1
+        assert [r[0] for r in retry.rows(conn, third.seq, NOW)] == [ids[1]]
+        status = ledger.record_batch_outcome(
+            conn,
+            third,
+            NOW,
+            sent=[ids[1]],
+            failed={},
+            unknown=[],
+            provider_message_id="m3",
+            sent_is_rest=True,
+        )
+    assert status == "accepted" and counts() == (5, 0, 0)

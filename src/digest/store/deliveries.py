@@ -520,9 +520,11 @@ def record_batch_outcome(
 ) -> str:
     """Commit what the provider said about a batch; returns the batch's new status.
 
-    The batch is ``unknown`` if any recipient's fate is unknown, else ``pending`` again when
-    ``reopen`` (the send stopped with some recipients not tried), else ``accepted`` if the
-    provider took anyone, else ``failed``.
+    The batch is ``pending`` again when ``reopen`` (some recipients were not tried: they go
+    out with the next claim, while any ``unknown`` ones keep that status row by row), else
+    ``unknown`` if any recipient's fate is unknown (now or from an earlier round of the same
+    batch, so that ``--retry-unknown`` finds them), else ``accepted`` if the provider took
+    anyone, else ``failed``.
 
     ``sent_is_rest`` says ``sent`` is exactly the batch's pending recipients other than
     ``failed``. Those rows are then left ``pending``: the batch turning ``accepted`` records
@@ -530,7 +532,6 @@ def record_batch_outcome(
     million delivery rows). Should the batch no longer be ``submitting`` (another process
     declared it unknown meanwhile), each sent recipient is marked one by one instead.
     """
-    derived = sent_is_rest and not unknown and not reopen
     if failed:
         conn.execute(
             update(DeliveryRow)
@@ -543,10 +544,10 @@ def record_batch_outcome(
             [{"sid": sid, "reason": reason[:2000]} for sid, reason in failed.items()],
         )
     _set_status(conn, batch.edition_id, unknown, "unknown", now, error)
-    if unknown:
-        status = "unknown"
-    elif reopen:
+    if reopen:
         status = "pending"
+    elif unknown or (batch.attempts > 1 and _has_unknown(conn, batch)):
+        status = "unknown"
     elif sent:
         status = "accepted"
     elif failed:
@@ -562,13 +563,29 @@ def record_batch_outcome(
         lease_expires_at=None,
         updated_at=now,
     )
-    if derived:
+    if sent_is_rest and status == "accepted":
         owned = settle.where(SendBatchRow.id == batch.id, SendBatchRow.status == "submitting")
         if conn.execute(owned).rowcount == 1:
             return status
     _set_status(conn, batch.edition_id, sent, "sent", now)
     conn.execute(settle.where(SendBatchRow.id == batch.id))
     return status
+
+
+def _has_unknown(conn: Connection, batch: ClaimedBatch) -> bool:
+    """True when an earlier round of the batch left a recipient whose fate is unknown."""
+    return (
+        conn.execute(
+            select(DeliveryRow.subscriber_id)
+            .where(
+                DeliveryRow.edition_id == batch.edition_id,
+                DeliveryRow.batch_seq == batch.seq,
+                DeliveryRow.status == "unknown",
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def release_batch(conn: Connection, batch: ClaimedBatch, now: datetime, reason: str) -> None:
