@@ -32,6 +32,18 @@ def _plan(app, edition_id: int, *, batch_size: int, by_timezone: bool):
         )
 
 
+def _one_sending_batch(tmp_path: Path, db_url: str, new_app):
+    """Five readers planned into one batch of an edition that is sending."""
+    app = new_app(send_config(tmp_path, db_url))
+    ids = add_subscribers(app, 5)
+    edition = store_edition(app)
+    assert edition.id is not None
+    _plan(app, edition.id, batch_size=10, by_timezone=False)
+    with app.engine.begin() as conn:
+        conn.execute(update(EditionRow).values(status="sending"))
+    return app, ids, edition, app.config.segment("markets-en")
+
+
 def test_batches_are_cut_per_locale_and_timezone_in_one_numbering(
     tmp_path: Path, db_url: str, new_app
 ) -> None:
@@ -121,14 +133,8 @@ def test_an_accepted_batch_counts_its_recipients_as_sent(
 def test_a_batch_declared_unknown_meanwhile_is_settled_recipient_by_recipient(
     tmp_path: Path, db_url: str, new_app
 ) -> None:
-    app = new_app(send_config(tmp_path, db_url))
-    ids = add_subscribers(app, 5)
-    edition = store_edition(app)
-    assert edition.id is not None
-    _plan(app, edition.id, batch_size=10, by_timezone=False)
-    segment = app.config.segment("markets-en")
+    app, ids, edition, segment = _one_sending_batch(tmp_path, db_url, new_app)
     with app.engine.begin() as conn:
-        conn.execute(update(EditionRow).values(status="sending"))
         statements = ledger.BatchStatements(conn, segment, edition.id)
         batch = statements.claim(conn, "w-slow", NOW, NOW + timedelta(seconds=5), horizon=NOW)
     assert batch is not None
@@ -157,12 +163,7 @@ def test_a_batch_declared_unknown_meanwhile_is_settled_recipient_by_recipient(
 def test_untried_recipients_beside_unknown_ones_go_out_with_the_next_claim(
     tmp_path: Path, db_url: str, new_app
 ) -> None:
-    app = new_app(send_config(tmp_path, db_url))
-    ids = add_subscribers(app, 5)
-    edition = store_edition(app)
-    assert edition.id is not None
-    _plan(app, edition.id, batch_size=10, by_timezone=False)
-    segment = app.config.segment("markets-en")
+    app, ids, edition, segment = _one_sending_batch(tmp_path, db_url, new_app)
     lease = NOW + timedelta(minutes=5)
 
     def counts():
@@ -171,7 +172,6 @@ def test_untried_recipients_beside_unknown_ones_go_out_with_the_next_claim(
         return (c.sent, c.unknown, c.pending)
 
     with app.engine.begin() as conn:
-        conn.execute(update(EditionRow).values(status="sending"))
         statements = ledger.BatchStatements(conn, segment, edition.id)
         first = statements.claim(conn, "w", NOW, lease, horizon=NOW)
         assert first is not None
