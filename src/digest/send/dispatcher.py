@@ -76,6 +76,25 @@ class SendReport:
     note: str | None = None
     variants: dict[str, int] = field(default_factory=dict)  # locale -> recipients (dry run)
 
+    @classmethod
+    def from_counts(
+        cls, counts: ledger.DeliveryCounts, seconds: float, rate: float = 0.0, **run: Any
+    ) -> SendReport:
+        """The ledger's counts for the edition, with what this run adds (``run``)."""
+        return cls(
+            recipients=counts.recipients,
+            sent=counts.sent,
+            failed=counts.failed,
+            suppressed=counts.suppressed,
+            unknown=counts.unknown,
+            pending=counts.pending,
+            held=counts.held,
+            in_flight=counts.in_flight,
+            seconds=seconds,
+            rate=rate,
+            **run,
+        )
+
     @property
     def complete(self) -> bool:
         """Everyone was either sent, suppressed or refused: nothing pending or unknown."""
@@ -284,19 +303,12 @@ def _report(
         counts = ledger.delivery_counts(conn, edition_id, now=now, is_dead=is_dead_worker)
         next_due = ledger.next_due_time(conn, edition_id) if counts.held else None
     seconds = time.monotonic() - started
-    return SendReport(
-        recipients=counts.recipients,
-        sent=counts.sent,
-        failed=counts.failed,
-        suppressed=counts.suppressed,
-        unknown=counts.unknown,
-        pending=counts.pending,
-        held=counts.held,
-        seconds=seconds,
+    return SendReport.from_counts(
+        counts,
+        seconds,
         rate=tally.sent / seconds if seconds > 0 else 0.0,
         edition_id=edition_id,
         edition_status=status,
-        in_flight=counts.in_flight,
         sent_now=tally.sent,
         batches_now=tally.batches,
         next_due=next_due,
@@ -328,19 +340,11 @@ def _dry_run(
         gate_variant(variant(locale), app)
     seconds = time.monotonic() - started
     if planned:
-        return SendReport(
-            recipients=counts.recipients,
-            sent=counts.sent,
-            failed=counts.failed,
-            suppressed=counts.suppressed,
-            unknown=counts.unknown,
-            pending=counts.pending,
-            held=counts.held,
-            seconds=seconds,
-            rate=0.0,
+        return SendReport.from_counts(
+            counts,
+            seconds,
             edition_id=edition.id,
             edition_status=edition.status,
-            in_flight=counts.in_flight,
             dry_run=True,
             note="the send has begun; these are the ledger's counts",
         )
