@@ -13,12 +13,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from digest.clock import Clock, system_clock
 from digest.config import Config, Secrets, load_secrets
-from digest.store.db import make_engine
+from digest.store.db import make_engine, upsert_insert
 from digest.store.schema import SettingRow
 from digest.tokens import LinkBuilder, TokenSigner
 
@@ -79,9 +77,8 @@ class App:
             ).scalar_one_or_none()
             if value:
                 return value
-            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             conn.execute(
-                insert(SettingRow)
+                upsert_insert(conn, SettingRow)
                 .values(key=SECRET_SETTING, value=pysecrets.token_urlsafe(48))
                 .on_conflict_do_nothing(index_elements=["key"])
             )

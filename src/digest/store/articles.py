@@ -17,20 +17,17 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Executable,
     Table,
     and_,
     bindparam,
     func,
-    insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from digest.models import Article
+from digest.store.db import upsert_insert
 from digest.store.schema import ArticleRow
 
 LOOKUP_CHUNK = 900  # bound parameters per IN (...) lookup; safe on every SQLite build
@@ -160,13 +157,7 @@ def upsert_articles(conn: Connection, articles: Sequence[Article], now: datetime
         updates.append(values)
     if inserts:
         # A concurrent ingest may have inserted the same uid meanwhile: keep its row.
-        stmt: Executable
-        if conn.dialect.name == "postgresql":
-            stmt = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["uid"])
-        elif conn.dialect.name == "sqlite":
-            stmt = sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["uid"])
-        else:  # pragma: no cover - other databases are not supported targets
-            stmt = insert(_TABLE)
+        stmt = upsert_insert(conn, _TABLE).on_conflict_do_nothing(index_elements=["uid"])
         conn.execute(stmt, inserts)
     if updates:
         columns = [key.removeprefix("new_") for key in updates[0] if key != "row_id"]

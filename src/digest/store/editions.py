@@ -7,11 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from digest.models import Edition, EditionItem
 from digest.store.articles import articles_by_ids
+from digest.store.db import upsert_insert
 from digest.store.schema import EditionItemRow, EditionRow
 
 # Editions whose items count as "carried": a skipped or cancelled edition carried nothing.
@@ -69,9 +68,8 @@ def edition_by_id(conn: Connection, edition_id: int) -> Edition | None:
 
 def insert_edition_once(conn: Connection, edition: Edition, now: datetime) -> int | None:
     """Insert the edition and its items; None if (segment, date) already exists (lost a race)."""
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     new_id = conn.execute(
-        insert(EditionRow)
+        upsert_insert(conn, EditionRow)
         .values(
             segment=edition.segment,
             edition_date=edition.edition_date,
@@ -90,7 +88,7 @@ def insert_edition_once(conn: Connection, edition: Edition, now: datetime) -> in
         return None
     if edition.items:
         conn.execute(
-            insert(EditionItemRow),
+            upsert_insert(conn, EditionItemRow),
             [
                 {
                     "edition_id": new_id,

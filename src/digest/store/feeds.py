@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from digest.store.db import upsert_insert
 from digest.store.schema import FeedStateRow
 
 ERROR_MAX = 2000
@@ -58,8 +57,7 @@ def feed_states(conn: Connection, sources: Sequence[str] | None = None) -> dict[
 
 
 def _upsert(conn: Connection, source: str, values: dict[str, Any]) -> None:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(FeedStateRow).values(source=source, **values)
+    stmt = upsert_insert(conn, FeedStateRow).values(source=source, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["source"], set_=values))
 
 
@@ -70,38 +68,29 @@ def record_fetch_ok(
     now: datetime,
     etag: str | None,
     last_modified: str | None,
-    items_seen: int,
+    items_seen: int | None,
 ) -> None:
-    """Remember a successful fetch and the validators to send next time (None clears)."""
-    _upsert(
-        conn,
-        source,
-        {
-            "etag": etag,
-            "last_modified": last_modified,
-            "last_fetched_at": now,
-            "last_ok_at": now,
-            "last_error": None,
-            "items_seen": items_seen,
-        },
-    )
+    """Remember a successful fetch and the validators to send next time (None clears).
+
+    ``items_seen`` None keeps the count stored from the last fetch that read the feed.
+    """
+    values: dict[str, Any] = {
+        "etag": etag,
+        "last_modified": last_modified,
+        "last_fetched_at": now,
+        "last_ok_at": now,
+        "last_error": None,
+    }
+    if items_seen is not None:
+        values["items_seen"] = items_seen
+    _upsert(conn, source, values)
 
 
 def record_not_modified(
     conn: Connection, source: str, *, now: datetime, etag: str | None, last_modified: str | None
 ) -> None:
     """Remember that the source answered 304 Not Modified."""
-    _upsert(
-        conn,
-        source,
-        {
-            "etag": etag,
-            "last_modified": last_modified,
-            "last_fetched_at": now,
-            "last_ok_at": now,
-            "last_error": None,
-        },
-    )
+    record_fetch_ok(conn, source, now=now, etag=etag, last_modified=last_modified, items_seen=None)
 
 
 def record_fetch_error(conn: Connection, source: str, *, now: datetime, error: str) -> None:

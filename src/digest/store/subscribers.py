@@ -22,11 +22,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from digest.config import Segment
 from digest.models import Recipient
+from digest.store.db import upsert_insert
 from digest.store.schema import (
     ConsentRow,
     SubscriberRow,
@@ -74,10 +73,6 @@ class UpsertResult:
     updated: int
 
 
-def _insert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-
-
 def upsert_subscribers(
     conn: Connection, rows: Sequence[SubscriberInput], now: datetime, *, source: str = "import"
 ) -> UpsertResult:
@@ -98,7 +93,7 @@ def upsert_subscribers(
     new = [by_email[e] for e in emails if e not in existing]
     if new:
         conn.execute(
-            _insert(conn)(SubscriberRow).on_conflict_do_nothing(index_elements=["email"]),
+            upsert_insert(conn, SubscriberRow).on_conflict_do_nothing(index_elements=["email"]),
             [
                 {
                     "email": r.email,
@@ -154,10 +149,10 @@ def upsert_subscribers(
         {"subscriber_id": ids[e], "segment": s} for e in emails for s in by_email[e].segments
     ]
     if seg_rows:
-        conn.execute(_insert(conn)(SubscriberSegmentRow).on_conflict_do_nothing(), seg_rows)
+        conn.execute(upsert_insert(conn, SubscriberSegmentRow).on_conflict_do_nothing(), seg_rows)
     if new:
         conn.execute(
-            _insert(conn)(ConsentRow),
+            upsert_insert(conn, ConsentRow),
             [
                 {
                     "subscriber_id": ids[r.email],

@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from digest.store.db import upsert_insert
 from digest.store.schema import (
     ConsentRow,
     EditionRow,
@@ -91,10 +90,6 @@ class Evidence:
     wording_version: str | None = None
 
 
-def _insert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-
-
 def _consent(row: Any) -> ConsentRecord:
     return ConsentRecord(
         id=row.id,
@@ -120,7 +115,7 @@ def record_consent(
     """Append one consent record and return its id (records are never updated)."""
     return int(
         conn.execute(
-            _insert(conn)(ConsentRow)
+            upsert_insert(conn, ConsentRow)
             .values(
                 subscriber_id=subscriber_id,
                 action=action,
@@ -181,7 +176,7 @@ def create_pending_subscriber(
     confirmed, from the subscribe request the confirmation link names.
     """
     new_id = conn.execute(
-        _insert(conn)(SubscriberRow)
+        upsert_insert(conn, SubscriberRow)
         .values(
             email=request.email,
             name=request.name,
@@ -243,7 +238,7 @@ def replace_segments(conn: Connection, subscriber_id: int, segments: Iterable[st
     )
     if wanted:
         conn.execute(
-            _insert(conn)(SubscriberSegmentRow).on_conflict_do_nothing(),
+            upsert_insert(conn, SubscriberSegmentRow).on_conflict_do_nothing(),
             [{"subscriber_id": subscriber_id, "segment": s} for s in wanted],
         )
 
@@ -444,7 +439,7 @@ def add_suppression(
     if reason not in SUPPRESSION_SEVERITY:
         raise ValueError(f"unknown suppression reason {reason!r}")
     inserted = conn.execute(
-        _insert(conn)(SuppressionRow)
+        upsert_insert(conn, SuppressionRow)
         .values(email=email, reason=reason, source=source, detail=detail, created_at=now)
         .on_conflict_do_nothing(index_elements=["email"])
         .returning(SuppressionRow.email)
@@ -506,7 +501,7 @@ def record_provider_event(
     """Store a provider event once; False if this event id was already recorded."""
     return (
         conn.execute(
-            _insert(conn)(ProviderEventRow)
+            upsert_insert(conn, ProviderEventRow)
             .values(
                 provider=provider,
                 event_id=event_id[:200],
