@@ -39,6 +39,23 @@ def router(ctx: WebContext) -> APIRouter:
     def gone(request: Request) -> HTMLResponse:
         return token_failure(ctx, request, TokenError("this link is not valid"))
 
+    def token_data(request: Request, token: str, purpose: str) -> TokenData | HTMLResponse:
+        """The link's data, or the page explaining why the link cannot be used."""
+        try:
+            return load(token, purpose)
+        except TokenError as exc:
+            return token_failure(ctx, request, exc)
+
+    async def token_subscriber(
+        request: Request, token: str, purpose: str
+    ) -> tuple[TokenData, SubscriberRecord] | HTMLResponse:
+        """The link's data and its subscriber, or the page explaining why it cannot be used."""
+        data = token_data(request, token, purpose)
+        if isinstance(data, HTMLResponse):
+            return data
+        sub = await run_in_threadpool(actions.subscriber_for_token, app, data)
+        return gone(request) if sub is None else (data, sub)
+
     # ---- confirm -----------------------------------------------------------------------
 
     def confirm_page(
@@ -59,10 +76,9 @@ def router(ctx: WebContext) -> APIRouter:
 
     @api.get("/c/{token}", response_class=HTMLResponse)
     async def confirm_view(request: Request, token: str) -> HTMLResponse:
-        try:
-            data = load(token, "confirm")
-        except TokenError as exc:
-            return token_failure(ctx, request, exc)
+        data = token_data(request, token, "confirm")
+        if isinstance(data, HTMLResponse):
+            return data
         view = await run_in_threadpool(actions.describe_confirmation, app, data)
         if view is None:
             return gone(request)
@@ -70,10 +86,9 @@ def router(ctx: WebContext) -> APIRouter:
 
     @api.post("/c/{token}", response_class=HTMLResponse)
     async def confirm(request: Request, token: str) -> HTMLResponse:
-        try:
-            data = load(token, "confirm")
-        except TokenError as exc:
-            return token_failure(ctx, request, exc)
+        data = token_data(request, token, "confirm")
+        if isinstance(data, HTMLResponse):
+            return data
         outcome = await run_in_threadpool(
             actions.confirm_subscription, app, data, ctx.evidence(request, "web-confirm")
         )
@@ -102,31 +117,25 @@ def router(ctx: WebContext) -> APIRouter:
 
     @api.get("/u/{token}", response_class=HTMLResponse)
     async def unsubscribe_view(request: Request, token: str) -> HTMLResponse:
-        try:
-            data = load(token, "unsubscribe")
-        except TokenError as exc:
-            return token_failure(ctx, request, exc)
-        sub = await run_in_threadpool(actions.subscriber_for_token, app, data)
-        if sub is None:
-            return gone(request)
+        found = await token_subscriber(request, token, "unsubscribe")
+        if isinstance(found, HTMLResponse):
+            return found
+        data, sub = found
         segment = data.segment if data.segment in sub.segments else None
         inactive = sub.status not in ("active", "pending")
         return unsubscribe_page(request, token, sub, segment, done=None, inactive=inactive)
 
     @api.post("/u/{token}", response_class=HTMLResponse)
     async def unsubscribe(request: Request, token: str) -> HTMLResponse:
-        try:
-            data = load(token, "unsubscribe")
-        except TokenError as exc:
-            return token_failure(ctx, request, exc)
+        found = await token_subscriber(request, token, "unsubscribe")
+        if isinstance(found, HTMLResponse):
+            return found
+        data, sub = found
         form = await request.form()
         one_click = str(form.get("List-Unsubscribe") or "").strip().lower() == "one-click"
         scope = str(form.get("scope") or "")
         segment = None if scope == "all" else data.segment
         source = "one-click" if one_click else "web-unsubscribe"
-        sub = await run_in_threadpool(actions.subscriber_for_token, app, data)
-        if sub is None:
-            return gone(request)
         outcome = await run_in_threadpool(
             actions.unsubscribe, app, data.subscriber_id, segment, ctx.evidence(request, source)
         )
@@ -161,13 +170,10 @@ def router(ctx: WebContext) -> APIRouter:
 
     @api.get("/p/{token}", response_class=HTMLResponse)
     async def preferences_view(request: Request, token: str) -> HTMLResponse:
-        try:
-            data = load(token, "preferences")
-        except TokenError as exc:
-            return token_failure(ctx, request, exc)
-        sub = await run_in_threadpool(actions.subscriber_for_token, app, data)
-        if sub is None:
-            return gone(request)
+        found = await token_subscriber(request, token, "preferences")
+        if isinstance(found, HTMLResponse):
+            return found
+        data, sub = found
         shown = request.query_params.get("m")
         return preferences_page(
             request, token, sub, message=shown if shown in PREFERENCE_MESSAGES else None
@@ -175,13 +181,10 @@ def router(ctx: WebContext) -> APIRouter:
 
     @api.post("/p/{token}")
     async def preferences(request: Request, token: str) -> Response:
-        try:
-            data = load(token, "preferences")
-        except TokenError as exc:
-            return token_failure(ctx, request, exc)
-        sub = await run_in_threadpool(actions.subscriber_for_token, app, data)
-        if sub is None:
-            return gone(request)
+        found = await token_subscriber(request, token, "preferences")
+        if isinstance(found, HTMLResponse):
+            return found
+        data, sub = found
         form = await request.form()
         action = str(form.get("action") or "save")
         evidence = ctx.evidence(request, "preferences")
