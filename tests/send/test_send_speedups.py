@@ -124,7 +124,7 @@ def test_batch_rows_flag_exactly_who_may_still_be_sent(
         )  # left the segment
         conn.execute(delete(SubscriberRow).where(SubscriberRow.id == ids[6]))
     with app.engine.connect() as conn:
-        rows = ledger.batch_send_rows(conn, segment, edition.id, 0, NOW)
+        rows = ledger.BatchStatements(conn, segment, edition.id).rows(conn, 0, NOW)
     flags = {sid: (email is not None, bool(ok)) for sid, email, _n, _l, _t, ok in rows}
     assert flags == {
         ids[0]: (True, True),

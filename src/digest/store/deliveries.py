@@ -447,18 +447,6 @@ def claimable_locales(
     )
 
 
-def batch_send_rows(
-    conn: Connection,
-    segment: Segment,
-    edition_id: int,
-    seq: int,
-    now: datetime,
-    statuses: Sequence[str] = ("pending",),
-) -> list[SendRowTuple]:
-    """The batch's recipients still to send (see ``BatchStatements.rows``)."""
-    return BatchStatements(conn, segment, edition_id).rows(conn, seq, now, statuses)
-
-
 def _set_status(
     conn: Connection,
     edition_id: int,
