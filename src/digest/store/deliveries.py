@@ -1,7 +1,7 @@
 """The delivery ledger: one row per (edition, subscriber), grouped into claimable batches.
 
 The ledger is planned once per edition (``plan_deliveries``, bulk INSERT … SELECT), then
-workers claim batches atomically (``claim_next_batch``: FOR UPDATE SKIP LOCKED on
+workers claim batches atomically (``BatchStatements.claim``: FOR UPDATE SKIP LOCKED on
 PostgreSQL, one atomic UPDATE … RETURNING on SQLite), commit ``submitting`` before the
 request and the outcome after it. A batch left ``submitting`` by a worker that stopped is
 turned ``unknown`` and is never claimed again unless ops ask for it (``retry_unknown``).
