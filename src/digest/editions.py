@@ -12,8 +12,10 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from digest import lifecycle
 from digest.app import App
 from digest.config import Segment
+from digest.lifecycle import EditionError, EditionState
 from digest.models import Edition, EditionItem, RankResult, RenderedEmail
 from digest.rank import RankInput, rank
 from digest.store.articles import articles_for_window
@@ -22,16 +24,13 @@ from digest.store.editions import (
     edition_for,
     insert_edition_once,
     previous_cutoff,
-    set_edition_status,
 )
 
 if TYPE_CHECKING:
     from digest.send.dispatcher import SendReport
-    from digest.store.deliveries import DeliveryCounts
 
 
-class EditionError(Exception):
-    """An edition cannot be built or sent as asked; the message says why."""
+__all__ = ["EditionError", "EditionSkipped", "EditionCancelled", "Draft"]
 
 
 class EditionSkipped(EditionError):
@@ -97,9 +96,9 @@ def draft_edition(
         )
         for i, s in enumerate(result.selected)
     )
-    status, reason = "draft", None
+    status, reason = EditionState.DRAFT, None
     if len(items) < segment.min_articles:
-        status = "skipped"
+        status = EditionState.SKIPPED
         reason = (
             f"only {len(items)} new article(s) in the window; "
             f"the segment needs min_articles={segment.min_articles}"
@@ -138,7 +137,12 @@ def _context(app: App, segment: Segment, locale: str, edition: Edition) -> Any:
 
 
 def build_edition(
-    app: App, segment_name: str, edition_date: date, *, now: datetime | None = None
+    app: App,
+    segment_name: str,
+    edition_date: date,
+    *,
+    now: datetime | None = None,
+    actor: str = "system",
 ) -> Edition:
     """The segment's edition for the date: the stored one, or a new one built now.
 
@@ -152,7 +156,16 @@ def build_edition(
     now = now or app.clock()
     draft = draft_edition(app, segment_name, edition_date, now=now)
     with app.engine.begin() as conn:
-        insert_edition_once(conn, draft.edition, now)
+        new_id = insert_edition_once(conn, draft.edition, now)
+        if new_id is not None:
+            lifecycle.record_created(
+                conn,
+                new_id,
+                draft.edition.status,
+                actor=actor,
+                now=now,
+                reason=draft.edition.skip_reason,
+            )
     with app.engine.connect() as conn:
         stored = edition_for(conn, segment_name, edition_date)
     if stored is None:  # pragma: no cover - the row was inserted or existed a moment ago
@@ -160,19 +173,21 @@ def build_edition(
     return stored
 
 
-def skip_edition(app: App, segment_name: str, edition_date: date, reason: str) -> Edition:
+def skip_edition(
+    app: App, segment_name: str, edition_date: date, reason: str, *, actor: str = "system"
+) -> Edition:
     """Record the segment's edition for the date as skipped with ``reason`` (if not begun)."""
     segment = app.config.segment(segment_name)
     now = app.clock()
     with app.engine.begin() as conn:
         existing = edition_for(conn, segment.name, edition_date)
         if existing is None:
-            insert_edition_once(
+            new_id = insert_edition_once(
                 conn,
                 Edition(
                     segment=segment.name,
                     edition_date=edition_date,
-                    status="skipped",
+                    status=EditionState.SKIPPED,
                     window_start=now,
                     cutoff_at=now,
                     subject="",
@@ -181,10 +196,14 @@ def skip_edition(app: App, segment_name: str, edition_date: date, reason: str) -
                 ),
                 now,
             )
-        elif existing.id is not None and existing.status in ("draft", "approved"):
-            set_edition_status(
-                conn, existing.id, "skipped", now, expect=("draft", "approved"), skip_reason=reason
-            )
+            if new_id is not None:
+                lifecycle.record_created(
+                    conn, new_id, EditionState.SKIPPED, actor=actor, now=now, reason=reason
+                )
+        elif existing.id is not None and lifecycle.Action.SKIP in lifecycle.allowed_actions(
+            existing.status
+        ):
+            lifecycle.skip(conn, existing.id, actor=actor, now=now, reason=reason)
         edition = edition_for(conn, segment.name, edition_date)
     assert edition is not None
     return edition
@@ -233,18 +252,3 @@ def send_edition(
         worker_id=worker_id,
         processes=processes,
     )
-
-
-def edition_status(
-    app: App, segment_name: str, edition_date: date
-) -> tuple[Edition | None, DeliveryCounts | None]:
-    """The edition for the date (if any) and its delivery counts (if sending began)."""
-    from digest.send.workers import is_dead_worker
-    from digest.store.deliveries import delivery_counts
-
-    app.config.segment(segment_name)
-    with app.engine.connect() as conn:
-        edition = edition_for(conn, segment_name, edition_date)
-        if edition is None or edition.id is None:
-            return edition, None
-        return edition, delivery_counts(conn, edition.id, now=app.clock(), is_dead=is_dead_worker)

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from digest.lifecycle import EditionState
+
 
 @dataclass(frozen=True, slots=True)
 class Article:
@@ -80,7 +82,7 @@ class Edition:
 
     segment: str
     edition_date: date
-    status: str  # draft | approved | sending | sent | skipped | cancelled
+    status: EditionState  # changed only through digest.lifecycle
     window_start: datetime
     cutoff_at: datetime
     subject: str

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 
 from digest.app import App
 from digest.config import parse_config
-from digest.editions import edition_status
 from digest.schedule import last_outcomes, recent_decisions
 from digest.scheduling.runner import ScheduleRunner
+from digest.sending import edition_status
 from digest.store.schema import ArticleRow, FeedStateRow, ScheduleRunRow
 from tests.conftest import FixedClock, make_app
 from tests.schedule.conftest import DUE, READERS, outbox_counts, schedule_config, write_feed
@@ -82,7 +82,7 @@ def test_misfire_beyond_grace_is_recorded_and_the_edition_skipped(
     (result,) = ScheduleRunner(app).catch_up()
     assert result.outcome == "missed"
     assert "61 min late exceeds the misfire grace of 60 min" in (result.reason or "")
-    edition, _ = edition_status(app, "markets-en", TODAY)
+    edition = edition_status(app, "markets-en", TODAY).edition
     assert edition is not None and edition.status == "skipped"
     assert (edition.skip_reason or "").startswith("missed: not run at 2026-01-30 07:00 GMT")
     assert outbox(app) == {}
@@ -115,7 +115,7 @@ def test_downtime_over_several_days_coalesces_into_one_late_edition(
     ]
     assert "coalesced" in (results[0].reason or "")
     for day in (28, 29):
-        edition, _ = edition_status(app, "markets-en", date(2026, 1, day))
+        edition = edition_status(app, "markets-en", date(2026, 1, day)).edition
         assert edition is not None and edition.status == "skipped"
     assert outbox(app) == {r: 2 for r in READERS}
     app.engine.dispose()
@@ -132,7 +132,7 @@ def test_too_few_articles_skips_the_day_with_the_reason(tmp_path: Path, sqlite_u
     (result,) = ScheduleRunner(app).catch_up()
     assert result.outcome == "skipped"
     assert "min_articles=50" in (result.reason or "")
-    edition, _ = edition_status(app, "markets-en", TODAY)
+    edition = edition_status(app, "markets-en", TODAY).edition
     assert edition is not None and edition.status == "skipped"
     assert "min_articles=50" in (edition.skip_reason or "")
     assert outbox(app) == {}
@@ -241,7 +241,8 @@ def test_provider_outage_is_a_failed_run_and_the_next_run_resumes_the_edition(
         reason = result.reason or ""
         assert reason.startswith(f"provider unavailable: SendGrid at {sg.url} did not take")
         assert "3 recipient(s) still pending (none failed for it)" in reason
-        edition, counts = edition_status(app, "markets-en", TODAY)
+        view = edition_status(app, "markets-en", TODAY)
+        edition, counts = view.edition, view.counts
         assert edition is not None and edition.status == "sending"
         assert counts is not None and (counts.pending, counts.failed, counts.sent) == (3, 0, 0)
         assert sg.delivered_counts() == {}
@@ -252,6 +253,6 @@ def test_provider_outage_is_a_failed_run_and_the_next_run_resumes_the_edition(
         assert result.outcome == "sent"
         assert sg.delivered_counts() == {r: 1 for r in READERS}
         assert runs(app) == [("markets-en", TODAY, "failed"), ("markets-en", TODAY, "sent")]
-        edition, _ = edition_status(app, "markets-en", TODAY)
+        edition = edition_status(app, "markets-en", TODAY).edition
         assert edition is not None and edition.status == "sent"
         app.engine.dispose()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from digest import lifecycle
 from digest.config import parse_config
 from digest.send.dispatcher import send_edition
 from digest.send.local_time import local_due_time
-from digest.store.editions import set_edition_status
 from tests.conftest import FixedClock, config_dict
 from tests.send.helpers import add_subscribers, reload, store_edition, variant_for
 
@@ -62,7 +62,7 @@ def test_cancel_stops_at_the_next_batch(tmp_path: Path, new_app, monkeypatch) ->
             sent_batches.append(batch_key)
             if len(sent_batches) == 1:
                 with app.engine.begin() as conn:
-                    set_edition_status(conn, edition.id, "cancelled", app.clock())
+                    lifecycle.cancel(conn, edition.id, actor="test", now=app.clock())
             return outcome
 
     outbox = CancellingOutbox(tmp_path / "outbox", batch_size=10)

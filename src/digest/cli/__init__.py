@@ -68,6 +68,16 @@ class CliContext:
             self._app.engine.dispose()
 
 
+def cli_actor() -> str:
+    """Who the command acts as, for the edition history: "cli:<os user>"."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid-{os.getuid()}"
+
+
 def _safe_url(url: str) -> str:
     """The database URL without a password."""
     if "@" in url and "://" in url:

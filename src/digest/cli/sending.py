@@ -206,10 +206,8 @@ def register(cli_group: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
     @click.pass_context
     def status_cmd(ctx: click.Context, segment: str, date_: str | None, as_json: bool) -> None:
-        """Where SEGMENT's edition stands: sent, failed, suppressed, unknown, pending."""
-        from digest.send.workers import is_dead_worker
-        from digest.store.deliveries import delivery_counts
-        from digest.store.editions import edition_for
+        """Where SEGMENT's edition stands: its state, its history and every recipient's outcome."""
+        from digest.sending import edition_status
 
         app = _app(ctx)
         try:
@@ -217,64 +215,44 @@ def register(cli_group: click.Group) -> None:
         except ConfigError as exc:
             _fail(str(exc), EXIT_USAGE)
         edition_date = _edition_date(app, segment, date_)
-        with app.engine.connect() as conn:
-            edition = edition_for(conn, segment, edition_date)
-            counts = (
-                delivery_counts(conn, edition.id, now=app.clock(), is_dead=is_dead_worker)
-                if edition is not None and edition.id is not None
-                else None
-            )
-        data: dict[str, Any] = {
-            "segment": segment,
-            "edition_date": edition_date.isoformat(),
-            "edition_id": edition.id if edition else None,
-            "status": edition.status if edition else "none",
-            "skip_reason": edition.skip_reason if edition else None,
-        }
-        data.update(
-            counts.as_dict()
-            if counts
-            else {
-                "recipients": 0,
-                "sent": 0,
-                "failed": 0,
-                "suppressed": 0,
-                "unknown": 0,
-                "pending": 0,
-                "held": 0,
-                "in_flight": 0,
-                "batches": 0,
-                "planned": False,
-            }
-        )
+        view = edition_status(app, segment, edition_date)
+        data = view.as_dict()
         if as_json:
             click.echo(json.dumps(data))
-        elif edition is None:
+        elif view.edition is None:
             click.echo(f"{segment} {edition_date}: no edition yet")
         else:
-            click.echo(f"{segment} {edition_date}: edition {edition.id}, {edition.status}")
-            if edition.skip_reason:
-                click.echo(f"  skipped: {edition.skip_reason}")
-            for key in (
-                "recipients",
-                "sent",
-                "failed",
-                "suppressed",
-                "unknown",
-                "pending",
-                "held",
-                "in_flight",
-            ):
+            click.echo(f"{segment} {edition_date}: edition {view.edition.id}, {view.state}")
+            if view.edition.skip_reason:
+                click.echo(f"  skipped: {view.edition.skip_reason}")
+            for key in STATUS_KEYS:
                 click.echo(f"  {key.replace('_', ' ')}: {data[key]}")
+            for h in view.history:
+                why = f" — {h.reason}" if h.reason else ""
+                click.echo(f"  {h.at.isoformat()} {h.action} → {h.state} by {h.by}{why}")
         sys.exit(EXIT_FAILED if data["failed"] or data["unknown"] else EXIT_OK)
 
-    @cli_group.command("cancel")
+    for name, verb in (("pause", "pause"), ("cancel", "cancel")):
+        cli_group.add_command(_state_command(name, verb))
+
+    @cli_group.command("resume")
     @click.argument("segment")
     @click.option("--date", "date_", help="Edition date (YYYY-MM-DD); default: today there.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+    @click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=None,
+        help="Sender processes (default: the number of CPUs); small sends use one.",
+    )
     @click.pass_context
-    def cancel_cmd(ctx: click.Context, segment: str, date_: str | None) -> None:
-        """Stop SEGMENT's edition: senders stop at the next batch; nothing more is sent."""
-        from digest.store.editions import edition_for, set_edition_status
+    def resume_cmd(
+        ctx: click.Context, segment: str, date_: str | None, as_json: bool, workers: int | None
+    ) -> None:
+        """Resume SEGMENT's paused send and go on sending (the same as `digest send`)."""
+        from digest.cli import cli_actor
+        from digest.lifecycle import EditionError
+        from digest.sending import resume_edition
 
         app = _app(ctx)
         try:
@@ -282,19 +260,79 @@ def register(cli_group: click.Group) -> None:
         except ConfigError as exc:
             _fail(str(exc), EXIT_USAGE)
         edition_date = _edition_date(app, segment, date_)
-        with app.engine.begin() as conn:
-            edition = edition_for(conn, segment, edition_date)
-            if edition is None or edition.id is None:
-                _fail(f"{segment} {edition_date} has no edition to cancel", EXIT_USAGE)
-            assert edition is not None and edition.id is not None
-            moved = set_edition_status(
-                conn,
-                edition.id,
-                "cancelled",
-                app.clock(),
-                expect=("draft", "approved", "sending"),
-            )
-        if not moved:
-            click.echo(f"{segment} {edition_date} is {edition.status}; nothing to cancel")
-            sys.exit(EXIT_OK)
-        click.echo(f"{segment} {edition_date} cancelled; running senders stop at their next batch")
+        try:
+            resume_edition(app, segment, edition_date, actor=cli_actor())
+        except EditionError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        ctx.invoke(
+            send_cmd,
+            segment=segment,
+            date_=edition_date.isoformat(),
+            dry_run=False,
+            yes=True,
+            retry_unknown=False,
+            as_json=as_json,
+            workers=workers,
+        )
+
+
+STATUS_KEYS = (
+    "recipients",
+    "sent",
+    "failed",
+    "suppressed",
+    "unknown",
+    "pending",
+    "held",
+    "in_flight",
+)
+
+_STATE_HELP = {
+    "pause": "Pause SEGMENT's running send: every sender stops after its in-flight batches; "
+    "`digest resume` (or `digest send`) goes on.",
+    "cancel": "Cancel SEGMENT's edition for good: every sender stops after its in-flight "
+    "batches and nothing more is sent.",
+}
+
+
+def _state_command(name: str, verb: str) -> click.Command:
+    """``digest pause`` or ``digest cancel``: one lifecycle change, then what is left."""
+
+    @click.command(name, help=_STATE_HELP[name])
+    @click.argument("segment")
+    @click.option("--date", "date_", help="Edition date (YYYY-MM-DD); default: today there.")
+    @click.option("--reason", help="Why (recorded in the edition's history).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+    @click.pass_context
+    def command(
+        ctx: click.Context, segment: str, date_: str | None, reason: str | None, as_json: bool
+    ) -> None:
+        from digest.cli import cli_actor
+        from digest.lifecycle import EditionError
+        from digest.sending import cancel_edition, edition_status, pause_edition
+
+        app = _app(ctx)
+        try:
+            app.config.segment(segment)
+        except ConfigError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        edition_date = _edition_date(app, segment, date_)
+        change = pause_edition if verb == "pause" else cancel_edition
+        try:
+            state = change(app, segment, edition_date, actor=cli_actor(), reason=reason)
+        except EditionError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        view = edition_status(app, segment, edition_date)
+        counts = view.as_dict()
+        if as_json:
+            click.echo(json.dumps(counts))
+            return
+        click.echo(
+            f"{segment} {edition_date} {state}; running senders stop after their in-flight batches"
+        )
+        click.echo(
+            f"  sent {counts['sent']}, not sent {counts['pending']}, in flight "
+            f"{counts['in_flight']}, unknown {counts['unknown']}"
+        )
+
+    return command

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from digest import lifecycle
 from digest.app import App
 from digest.config import Segment
 from digest.models import Edition, RenderedEmail
@@ -46,7 +47,6 @@ from digest.send.transport import (
 )
 from digest.send.workers import is_dead_worker, new_worker_id
 from digest.store import deliveries as ledger
-from digest.store.editions import set_edition_status
 
 OPEN_STATUSES = ("draft", "approved", "sending")
 # a batch that outlasts its retries this many times while others go through is failed
@@ -240,6 +240,9 @@ def _prepare(
                 raise SendError(f"edition {edition.segment} {edition.edition_date} is gone")
             if status in ("skipped", "cancelled"):
                 return status, f"the edition is {status}; nothing is sent"
+            if status == "paused":
+                lifecycle.resume(conn, edition.id, actor=f"sender:{worker}", now=now)
+                status = "sending"
             if not ledger.is_planned(conn, edition.id):
                 if status not in OPEN_STATUSES:
                     return status, f"the edition is {status} and has no send ledger"
@@ -260,10 +263,11 @@ def _prepare(
                 counts = ledger.delivery_counts(conn, edition.id, now=now, is_dead=is_dead_worker)
                 if counts.unknown == 0:
                     return status, "the edition was already sent and nothing is unknown"
-                set_edition_status(conn, edition.id, "sending", now, expect=("sent",))
+                lifecycle.reopen(conn, edition.id, actor=f"sender:{worker}", now=now)
                 return "sending", None
             if status in OPEN_STATUSES:
-                set_edition_status(conn, edition.id, "sending", now, expect=OPEN_STATUSES)
+                if status != "sending":
+                    lifecycle.start(conn, edition.id, actor=f"sender:{worker}", now=now)
                 return "sending", None
             return status, f"the edition is {status}"
     except SQLAlchemyError as exc:
@@ -290,7 +294,7 @@ def _finish(app: App, edition_id: int) -> str:
     with app.engine.begin() as conn:
         status = ledger.lock_edition(conn, edition_id) or ""
         if status == "sending" and ledger.open_batch_count(conn, edition_id) == 0:
-            set_edition_status(conn, edition_id, "sent", now, expect=("sending",))
+            lifecycle.finish(conn, edition_id, actor="sender", now=now)
             return "sent"
         return status
 

@@ -141,19 +141,11 @@ def plan_groups(
 
 
 def lock_edition(conn: Connection, edition_id: int) -> str | None:
-    """Take the edition's row lock for this transaction; its status, or None if it is gone.
+    """Take the edition's row lock for this transaction; its status, or None if it is gone."""
+    from digest.store.history import lock_edition_state
 
-    On PostgreSQL this is SELECT … FOR UPDATE; on SQLite a no-op UPDATE takes the database's
-    write lock before anything is read, so two planners never interleave.
-    """
-    if conn.dialect.name == "sqlite":
-        conn.execute(
-            update(EditionRow).where(EditionRow.id == edition_id).values(status=EditionRow.status)
-        )
-        stmt = select(EditionRow.status).where(EditionRow.id == edition_id)
-    else:
-        stmt = select(EditionRow.status).where(EditionRow.id == edition_id).with_for_update()
-    return conn.execute(stmt).scalar_one_or_none()
+    found = lock_edition_state(conn, edition_id)
+    return found[0] if found else None
 
 
 def is_planned(conn: Connection, edition_id: int) -> bool:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
+from digest.lifecycle import CARRYING, EditionState
 from digest.models import Edition, EditionItem
 from digest.store.articles import articles_by_ids
 from digest.store.db import upsert_insert
 from digest.store.schema import EditionItemRow, EditionRow
 
 # Editions whose items count as "carried": a skipped or cancelled edition carried nothing.
-_CARRYING = ("draft", "approved", "sending", "sent")
+_CARRYING = sorted(str(s) for s in CARRYING)
 
 
 def _edition(conn: Connection, row: Any) -> Edition:
@@ -40,7 +40,7 @@ def _edition(conn: Connection, row: Any) -> Edition:
         id=row.id,
         segment=row.segment,
         edition_date=row.edition_date,
-        status=row.status,
+        status=EditionState(row.status),
         window_start=row.window_start,
         cutoff_at=row.cutoff_at,
         subject=row.subject,
@@ -73,7 +73,7 @@ def insert_edition_once(conn: Connection, edition: Edition, now: datetime) -> in
         .values(
             segment=edition.segment,
             edition_date=edition.edition_date,
-            status=edition.status,
+            status=str(edition.status),
             window_start=edition.window_start,
             cutoff_at=edition.cutoff_at,
             subject=edition.subject,
@@ -131,31 +131,6 @@ def previous_cutoff(conn: Connection, segment: str, before: date) -> datetime | 
         .order_by(EditionRow.edition_date.desc())
         .limit(1)
     ).scalar_one_or_none()
-
-
-def set_edition_status(
-    conn: Connection,
-    edition_id: int,
-    status: str,
-    now: datetime,
-    *,
-    expect: Sequence[str] | None = None,
-    skip_reason: str | None = None,
-) -> bool:
-    """Move the edition to ``status`` (only from ``expect`` if given); True if it moved."""
-    values: dict[str, Any] = {"status": status}
-    if status == "approved":
-        values["approved_at"] = now
-    if status == "sending":
-        values["send_started_at"] = now
-    if status in ("sent", "cancelled", "skipped"):
-        values["finished_at"] = now
-    if skip_reason is not None:
-        values["skip_reason"] = skip_reason
-    stmt = update(EditionRow).where(EditionRow.id == edition_id).values(**values)
-    if expect is not None:
-        stmt = stmt.where(EditionRow.status.in_(list(expect)))
-    return conn.execute(stmt).rowcount == 1
 
 
 def recent_editions(conn: Connection, segment: str, limit: int = 10) -> list[tuple[Any, ...]]:

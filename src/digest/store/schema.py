@@ -124,7 +124,7 @@ class EditionRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     segment: Mapped[str] = mapped_column(String(100))
     edition_date: Mapped[date] = mapped_column(Date)
-    # draft | approved | sending | sent | skipped | cancelled
+    # a digest.lifecycle.EditionState, changed only by digest.lifecycle's transitions
     status: Mapped[str] = mapped_column(String(20), default="draft")
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -142,6 +142,21 @@ class EditionRow(Base):
     click_count: Mapped[int] = mapped_column(Integer, default=0)
     bounce_count: Mapped[int] = mapped_column(Integer, default=0)
     __table_args__ = (UniqueConstraint("segment", "edition_date", name="uq_edition_segment_date"),)
+
+
+class EditionHistoryRow(Base):
+    """Append-only: each change of an edition's state, who made it, when and why."""
+
+    __tablename__ = "edition_history"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    edition_id: Mapped[int] = mapped_column(BigId, ForeignKey("editions.id", ondelete="CASCADE"))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_edition_history_edition", "edition_id", "id"),)
 
 
 class EditionItemRow(Base):
