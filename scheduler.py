@@ -1,22 +1,24 @@
-"""Start the digest scheduler: ``python scheduler.py [--config PATH] [--once]``.
+"""Start the digest scheduler: ``python scheduler.py [--config PATH] [--once] [--json]
+[--log-level LEVEL] [--log-format text|json]``.
 
-Thin on purpose: parse the arguments, load the config (--config, else $DIGEST_CONFIG, else
-./config.yaml), build the App and hand it to ``digest.schedule.run_scheduler``.
-Exit codes: 0 stopped cleanly (or --once settled everything); 1 a run in --once failed;
-2 configuration, schedule or database problem; 130 stopped hard by a second signal.
+The design card's entry point, kept thin on purpose: it runs ``digest scheduler`` (the same
+code, options and exit codes): 0 stopped cleanly (or --once settled everything); 1 a run in
+--once failed; 2 configuration, schedule or database problem; 130 stopped hard by a second
+signal.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
+
+from digest.cli import main as digest_main
+from digest.logging_setup import FORMATS, LEVELS
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the scheduler from the command line; returns the process exit code."""
+def digest_args(argv: list[str] | None = None) -> list[str]:
+    """The ``digest`` command line equivalent to this script's arguments."""
     parser = argparse.ArgumentParser(
-        prog="scheduler.py", description="Run digest's scheduler (ingest and segment digests)."
+        prog="scheduler.py", description="Run digest's scheduler (same as `digest scheduler`)."
     )
     parser.add_argument(
         "--config", help="config file (default: $DIGEST_CONFIG, else ./config.yaml)"
@@ -26,36 +28,25 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="settle whatever is due now (run, or record as missed), then exit",
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument("--json", action="store_true", help="print the runs of --once as JSON")
+    parser.add_argument("--log-level", type=str.lower, choices=LEVELS, default=None)
+    parser.add_argument("--log-format", type=str.lower, choices=FORMATS, default=None)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-    from digest.app import build
-    from digest.config import ConfigError, load_config, resolve_config_path
-    from digest.schedule import ScheduleError, run_scheduler
-    from digest.store.db import StoreError
-
-    try:
-        app = build(load_config(resolve_config_path(args.config)))
-        try:
-            runs = run_scheduler(app, once=args.once)
-        finally:
-            app.engine.dispose()
-    except (ConfigError, ScheduleError, StoreError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for run in runs:
-        reason = f" — {run.reason}" if run.reason else ""
-        due = run.due_at.isoformat()
-        print(f"{run.segment} {run.edition_date} due {due}: {run.outcome}{reason}")
-    return 1 if any(run.outcome == "failed" for run in runs) else 0
+    out: list[str] = []
+    for flag, value in (
+        ("--config", args.config),
+        ("--log-level", args.log_level),
+        ("--log-format", args.log_format),
+    ):
+        if value:
+            out += [flag, value]
+    return [
+        *out,
+        "scheduler",
+        *(["--once"] if args.once else []),
+        *(["--json"] if args.json else []),
+    ]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    digest_main(digest_args())

@@ -69,6 +69,16 @@ class App:
 
         return make_transport(self.config, self.secrets)
 
+    def create_signing_key(self) -> bool:
+        """Store a new random link-signing key unless one is kept; True when this call made it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                upsert_insert(conn, SettingRow)
+                .values(key=SECRET_SETTING, value=pysecrets.token_urlsafe(48))
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            return bool(result.rowcount == 1)
+
     def _stored_secret_key(self) -> str:
         """The signing key kept in the database, generated on first use."""
         with self.engine.begin() as conn:

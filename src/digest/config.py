@@ -346,7 +346,8 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"config file not found: {path} (pass --config PATH or set DIGEST_CONFIG)"
+            f"config file not found: {path} (run `digest init` to write a starter "
+            "configuration there, or pass --config PATH or set DIGEST_CONFIG)"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None

@@ -16,6 +16,7 @@ import click
 
 from digest.app import App, build
 from digest.config import Config, ConfigError, load_config, resolve_config_path
+from digest.logging_setup import FORMATS, LEVELS, QUIET_LEVEL, SERVICE_LEVEL, configure_logging
 from digest.store.db import StoreError, is_current
 
 EXIT_FAILED = 1
@@ -35,9 +36,11 @@ class CliError(Exception):
 
 @dataclass
 class CliContext:
-    """Per-invocation state: the config path, and the config and App once needed."""
+    """Per-invocation state: the config path, logging choices, the config and App once needed."""
 
     config_path: Path
+    log_level: str | None = None  # None: each command's default (quiet, or info for services)
+    log_format: str = "text"
     _config: Config | None = None
     _app: App | None = field(default=None, repr=False)
 
@@ -57,6 +60,16 @@ class CliContext:
                     f"(database.url = {_safe_url(self._app.config.database.url)})"
                 )
         return self._app
+
+    def service_logging(self) -> None:
+        """Long-running commands (serve, scheduler) log at info unless --log-level says else."""
+        if self.log_level is None:
+            ctx = click.get_current_context()
+            ctx.call_on_close(configure_logging(SERVICE_LEVEL, self.log_format))
+
+    def config_flag(self) -> str:
+        """'--config PATH ' when the config is not ./config.yaml, for commands we suggest."""
+        return "" if self.config_path == Path("config.yaml") else f"--config {self.config_path} "
 
     def adopt(self, app: App) -> App:
         """Use ``app`` (built elsewhere, for example by the demo) for this invocation."""
@@ -96,13 +109,41 @@ def _safe_url(url: str) -> str:
     default=None,
     help="Config file (default: $DIGEST_CONFIG, else ./config.yaml).",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default=None,
+    envvar="DIGEST_LOG_LEVEL",
+    help=f"Log records from this level up, to stderr ($DIGEST_LOG_LEVEL; default: "
+    f"{QUIET_LEVEL}, or {SERVICE_LEVEL} for serve and scheduler).",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default="text",
+    show_default=True,
+    envvar="DIGEST_LOG_FORMAT",
+    help="Log lines as text or as JSON objects, one a line ($DIGEST_LOG_FORMAT).",
+)
 @click.version_option(package_name="digest")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
+def cli(
+    ctx: click.Context, config_path: str | None, log_level: str | None, log_format: str
+) -> None:
     """digest: newsletter and push-digest generator for news publishers."""
-    obj = CliContext(config_path=resolve_config_path(config_path))
+    obj = CliContext(
+        config_path=resolve_config_path(config_path),
+        log_level=log_level.lower() if log_level else None,
+        log_format=log_format.lower(),
+    )
     ctx.obj = obj
     ctx.call_on_close(obj.close)
+    ctx.call_on_close(configure_logging(obj.log_level or QUIET_LEVEL, obj.log_format))
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout."
+)
 
 
 def _register_all() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from digest.cli import EXIT_FAILED, EXIT_FATAL, CliContext, CliError
+from digest.cli import EXIT_FAILED, EXIT_FATAL, CliContext, CliError, _safe_url, json_option
 from digest.config import Segment
 from digest.editions import (
     EditionError,
@@ -20,7 +20,6 @@ from digest.editions import (
     send_edition,
 )
 from digest.models import Edition, PersonalValues, RankResult
-from digest.store.db import upgrade
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
@@ -42,14 +41,55 @@ def next_run(segment: Segment, now: datetime) -> datetime:
 
 
 @click.command("init")
+@json_option
 @pass_ctx
-def init_cmd(obj: CliContext) -> None:
-    """Create the database or upgrade it to the newest schema."""
-    app = obj.app(require_schema=False)
-    upgrade(app.engine)
-    from digest.cli import _safe_url
+def init_cmd(obj: CliContext, as_json: bool) -> None:
+    """Set up digest here: a starter config (never overwritten), the database, the keys.
 
-    click.echo(f"database ready: {_safe_url(app.config.database.url)}")
+    Safe to repeat: it also upgrades the database after installing a newer digest.
+    """
+    from digest.initialise import InitError, install, next_commands, write_starter_config
+
+    path = obj.config_path.absolute()
+    try:
+        steps = [write_starter_config(path)]
+    except InitError as exc:
+        raise CliError(str(exc)) from None
+    app = obj.app(require_schema=False)
+    steps += install(app)
+    commands = next_commands(app.config, obj.config_flag())
+    if as_json:
+        payload = {
+            "config": str(path),
+            "database": _safe_url(app.config.database.url),
+            "steps": [{"step": s.step, "outcome": s.outcome, "detail": s.detail} for s in steps],
+            "next": commands,
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    for step in steps:
+        click.echo(_init_line(step, _safe_url(app.config.database.url)))
+    click.echo("next:")
+    if steps[0].outcome == "written":
+        click.echo(f"  edit {path}: your publication, sources, topics and segments")
+    for command in commands:
+        click.echo(f"  {command}")
+
+
+def _init_line(step: Any, database: str) -> str:
+    from digest.initialise import Outcome
+
+    texts = {
+        ("config", Outcome.WRITTEN): f"wrote a starter configuration: {step.detail}",
+        ("config", Outcome.KEPT): f"kept the existing configuration: {step.detail}",
+        ("database", Outcome.CREATED): f"database: created at {step.detail} ({database})",
+        ("database", Outcome.UPGRADED): f"database: upgraded {step.detail} ({database})",
+        ("database", Outcome.CURRENT): f"database: already current at {step.detail} ({database})",
+        ("signing key", Outcome.CREATED): "signing key: created and kept in the database",
+        ("signing key", Outcome.KEPT): "signing key: kept (already in the database)",
+        ("signing key", Outcome.ENVIRONMENT): "signing key: from DIGEST_SECRET_KEY",
+    }
+    return texts.get((step.step, step.outcome), f"{step.step}: {step.outcome} {step.detail}")
 
 
 @click.command("ingest")

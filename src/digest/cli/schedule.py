@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from digest.cli import CliContext, CliError
+from digest.cli import EXIT_FAILED, CliContext, CliError, json_option
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
@@ -131,6 +132,38 @@ def schedule_cmd(obj: CliContext, segment_name: str | None, n_runs: int, as_json
             )
 
 
+@click.command("scheduler")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Settle whatever is due now (run it, or record it as missed), then exit.",
+)
+@json_option
+@pass_ctx
+def scheduler_cmd(obj: CliContext, once: bool, as_json: bool) -> None:
+    """Run the scheduler: ingest every few minutes, send each segment on its schedule.
+
+    Runs until SIGTERM or Ctrl-C (running jobs finish first; a second signal stops at once,
+    exit 130). The top-level scheduler.py runs this same command.
+    """
+    from digest.schedule import run_scheduler
+
+    obj.service_logging()
+    app = obj.app(require_schema=False)  # the scheduler checks the schema with its own message
+    runs = run_scheduler(app, once=once)
+    if as_json:
+        click.echo(json.dumps({"runs": [_run_dict(r) for r in runs]}, ensure_ascii=False))
+    else:
+        for run in runs:
+            reason = f" — {run.reason}" if run.reason else ""
+            click.echo(
+                f"{run.segment} {run.edition_date} due {_iso(run.due_at)}: {run.outcome}{reason}"
+            )
+    if any(run.outcome == "failed" for run in runs):
+        sys.exit(EXIT_FAILED)
+
+
 def register(cli_group: click.Group) -> None:
-    """Add ``digest schedule`` to the CLI."""
+    """Add ``digest schedule`` and ``digest scheduler`` to the CLI."""
     cli_group.add_command(schedule_cmd)
+    cli_group.add_command(scheduler_cmd)

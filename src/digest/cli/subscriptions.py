@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from digest.cli import EXIT_FAILED, CliContext, CliError
+from digest.logging_setup import SERVICE_LEVEL
 from digest.store.subscriptions import SUPPRESSION_REASONS, Evidence
 from digest.web.errors import InvalidSubmission, UnknownSubscriber, WebError
 
@@ -36,21 +37,20 @@ def _iso(value: Any) -> str | None:
     show_default=True,
     help="Proxies trusted to set X-Forwarded-For (the client IP used for rate limits).",
 )
-@click.option(
-    "--log-level",
-    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    default="info",
-    show_default=True,
-)
 @pass_ctx
 def serve_cmd(
-    obj: CliContext, host: str | None, port: int | None, forwarded_allow_ips: str, log_level: str
+    obj: CliContext, host: str | None, port: int | None, forwarded_allow_ips: str
 ) -> None:
-    """Serve the public subscription pages and provider webhooks with uvicorn."""
+    """Serve the public subscription pages and provider webhooks with uvicorn.
+
+    Logs (uvicorn's access log included) go through digest's logging set-up: see the root
+    options --log-level (default info here) and --log-format.
+    """
     import uvicorn
 
     from digest.web import create_app
 
+    obj.service_logging()
     app = obj.app()
     try:
         web = create_app(app)
@@ -67,7 +67,8 @@ def serve_cmd(
         port=bind_port,
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
-        log_level=log_level,
+        log_config=None,  # keep digest's handlers: uvicorn's loggers propagate to them
+        log_level=obj.log_level or SERVICE_LEVEL,
         server_header=False,
     )
 

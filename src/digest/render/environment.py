@@ -1,9 +1,8 @@
 """The Jinja2 environment: where templates are found, escaping, strict undefined, gettext.
 
 Templates are searched first in the publisher's ``email.template_dir`` (if configured), then
-in the built-in ``templates/email`` folder at the top of the repository, found relative to
-this package (``src/digest/render`` → ``../../../templates/email``), which is where it lives
-in a checkout and in an editable install (``pip install -e .``).
+in the built-in ``templates/email`` folder: the copy inside an installed wheel (Jinja's
+PackageLoader), else the top of the source tree in a checkout (``digest.resources``).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -26,21 +26,18 @@ from jinja2 import (
 
 from digest.render.errors import RenderError
 from digest.render.localisation import translations
+from digest.resources import ResourceMissing, email_template_loader
 
-BUILTIN_TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "templates" / "email"
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
 
 
-def builtin_template_dir() -> Path:
-    """The built-in template folder; RenderError naming the path when it is missing."""
-    if not (BUILTIN_TEMPLATE_DIR / HTML_TEMPLATE).is_file():
-        raise RenderError(
-            f"built-in email templates not found at {BUILTIN_TEMPLATE_DIR} "
-            "(install digest from its source tree, or set email.template_dir to a folder "
-            f"holding {HTML_TEMPLATE} and {TEXT_TEMPLATE})"
-        )
-    return BUILTIN_TEMPLATE_DIR
+def builtin_loader() -> BaseLoader:
+    """The built-in templates' loader; RenderError naming where it looked when they are missing."""
+    try:
+        return email_template_loader(HTML_TEMPLATE)
+    except ResourceMissing as exc:
+        raise RenderError(str(exc)) from None
 
 
 def wrap_text(value: str, width: int = 76, indent: str = "") -> str:
@@ -67,12 +64,12 @@ def wrap_text(value: str, width: int = 76, indent: str = "") -> str:
 @lru_cache(maxsize=32)
 def environment(template_dir: str | None, locale: str) -> Environment:
     """A Jinja environment for one template folder and locale, built on first use."""
-    search: list[FileSystemLoader] = []
+    search: list[BaseLoader] = []
     if template_dir:
         if not Path(template_dir).is_dir():
             raise RenderError(f"email.template_dir {template_dir!r} is not a folder")
         search.append(FileSystemLoader(template_dir))
-    search.append(FileSystemLoader(str(builtin_template_dir())))
+    search.append(builtin_loader())
     env = Environment(
         loader=ChoiceLoader(search),
         autoescape=select_autoescape(

@@ -79,6 +79,16 @@ def upgrade(engine: Engine) -> None:
         raise StoreError(f"cannot reach the database: {exc.orig}") from None
 
 
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for a database without digest's schema)."""
+    try:
+        with engine.connect() as conn:
+            heads = MigrationContext.configure(conn).get_current_heads()
+    except OperationalError as exc:
+        raise StoreError(f"cannot reach the database: {exc.orig}") from None
+    return ",".join(sorted(heads)) or None
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database schema is at the newest migration."""
     script = ScriptDirectory.from_config(alembic_config(engine))
