@@ -23,7 +23,11 @@ def write_config(tmp_path: Path, db_url: str | None = None, **overrides: object)
 
 
 def digest(
-    *args: str, cwd: Path, env: dict[str, str | None] | None = None, timeout: float = 120
+    *args: str,
+    cwd: Path,
+    env: dict[str, str | None] | None = None,
+    timeout: float = 120,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``digest ARGS`` (via this interpreter) and capture its output."""
     full_env = {
@@ -41,6 +45,7 @@ def digest(
         [sys.executable, "-c", "from digest.cli import main; main()", *args],
         cwd=cwd,
         env=full_env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -228,6 +228,16 @@ class Web(_Strict):
     token_max_age_days: int = Field(default=365, ge=1)
 
 
+class Desk(_Strict):
+    """Staff sign-in for the editors' desk and the ops console (``/desk/``)."""
+
+    session_idle_minutes: int = Field(default=60, ge=1)  # signed out after this long unused
+    session_max_hours: float = Field(default=12, gt=0)  # and after this long in any case
+    signin_window_minutes: int = Field(default=15, ge=1)  # failed sign-ins counted over this
+    signin_failures_per_address: int = Field(default=5, ge=1)
+    signin_failures_per_client: int = Field(default=20, ge=1)
+
+
 class Config(_Strict):
     publication: Publication
     database: Database = Database()
@@ -241,6 +251,7 @@ class Config(_Strict):
     ingest: Ingest = Ingest()
     scheduler: Scheduler = Scheduler()
     web: Web = Web()
+    desk: Desk = Desk()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -151,7 +151,7 @@ def _register_all() -> None:
 
     pipeline.register(cli)
     subscribers.register(cli)
-    optional = ("sending", "schedule", "subscriptions")
+    optional = ("sending", "schedule", "subscriptions", "users")
     for name in optional:
         try:
             module = __import__(f"digest.cli.{name}", fromlist=["register"])

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digest import __version__
+from digest.web import desk
 from digest.web.context import WebContext
 from digest.web.mail import EmailNotSent
 from digest.web.routes import browser, links, public, webhooks
@@ -45,6 +46,7 @@ def build_web_app(app: App) -> FastAPI:
     api.state.web = ctx
     for module in (public, links, webhooks, browser):
         api.include_router(module.router(ctx))
+    desk.install(api, app)
 
     def message(request: Request, status: int, title_key: str, body_key: str) -> Response:
         locale = ctx.public_locale(request)

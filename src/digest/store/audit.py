@@ -1,0 +1,93 @@
+"""Audit log queries: append one staff action, read them back newest first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from digest.store.schema import AuditRow
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One recorded action."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    segment: str | None
+    edition_date: date | None
+    edition_id: int | None
+    target: str | None
+    before: Any
+    after: Any
+    client: str | None
+
+
+def append_audit(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    segment: str | None = None,
+    edition_date: date | None = None,
+    edition_id: int | None = None,
+    target: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    client: str | None = None,
+) -> None:
+    """Record one action in the caller's transaction (it stands or falls with the change)."""
+    conn.execute(
+        AuditRow.__table__.insert().values(
+            at=at,
+            actor=actor[:400],
+            action=action,
+            segment=segment,
+            edition_date=edition_date,
+            edition_id=edition_id,
+            target=target,
+            before=before,
+            after=after,
+            client=client,
+        )
+    )
+
+
+def audit_entries(
+    conn: Connection,
+    *,
+    segment: str | None = None,
+    edition_date: date | None = None,
+    actor: str | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Recorded actions, newest first, optionally for one segment, edition date or actor."""
+    stmt = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+    if segment is not None:
+        stmt = stmt.where(AuditRow.segment == segment)
+    if edition_date is not None:
+        stmt = stmt.where(AuditRow.edition_date == edition_date)
+    if actor is not None:
+        stmt = stmt.where(AuditRow.actor == actor)
+    return [
+        AuditEntry(
+            id=r.id,
+            at=r.at,
+            actor=r.actor,
+            action=r.action,
+            segment=r.segment,
+            edition_date=r.edition_date,
+            edition_id=r.edition_id,
+            target=r.target,
+            before=r.before,
+            after=r.after,
+            client=r.client,
+        )
+        for r in conn.execute(stmt).all()
+    ]

@@ -1,0 +1,151 @@
+"""The desk's pages: a Jinja environment per locale with gettext (``_``), and the renderer.
+
+Texts are gettext messages in the ``desk`` domain (catalogs in ``digest/locale/<lang>/
+LC_MESSAGES/desk.po``, compiled ``.mo`` committed); templates write ``_("…")`` and Python
+code marks its messages with ``N_("…")`` and translates them with ``DeskText``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.support import NullTranslations, Translations
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from digest.config import SUPPORTED_LOCALES, Config
+from digest.render.localisation import LOCALE_DIR, locale_direction
+from digest.web.strings import accept_language_tags, pick_locale
+
+DOMAIN = "desk"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "digest_desk_lang"
+LANGUAGE_NAMES = {"en": "English", "he": "עברית"}
+
+# Desk pages are for staff only: never cached, never framed (the email preview frame is the
+# one exception and sets its own headers), no scripts at all.
+DESK_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker's conventional name
+    """Mark ``message`` for the desk catalog; it is translated where it is shown."""
+    return message
+
+
+ROLE_NAMES = {"editor": N_("editor"), "ops": N_("ops"), "admin": N_("admin")}
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> NullTranslations:
+    """The desk catalog for ``locale`` (English source texts when there is none)."""
+    return Translations.load(str(LOCALE_DIR), [locale], domain=DOMAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskText:
+    """Translate desk messages in one locale: ``t("Saved %(n)s", n=3)``."""
+
+    locale: str
+
+    def __call__(self, message: str, **values: Any) -> str:
+        text = translations(self.locale).gettext(message)
+        return text % values if values else text
+
+    def plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        text = translations(self.locale).ngettext(singular, plural, n)
+        return text % {"num": n, **values}
+
+
+@lru_cache(maxsize=8)
+def environment(locale: str) -> Environment:
+    """The desk templates with ``_``/``ngettext`` bound to ``locale``'s catalog."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def desk_locale(request: Request) -> str:
+    """The desk's language: ?lang=, else the language cookie, else Accept-Language."""
+    return pick_locale(
+        SUPPORTED_LOCALES,
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        *accept_language_tags(request.headers.get("accept-language")),
+    )
+
+
+class DeskPages:
+    """Renders desk templates with the publication, the signed-in member and safe headers."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+
+    def render(self, template: str, locale: str, **values: Any) -> str:
+        """The template rendered in ``locale``."""
+        pub = self._config.publication
+        t = DeskText(locale)
+        base = {
+            "role_name": lambda role: t(ROLE_NAMES.get(role, role)),
+            "locale": locale,
+            "dir": locale_direction(locale),
+            "t": t,
+            "publication": pub,
+            "brand_color": self._config.email.brand_color,
+            "languages": [(c, LANGUAGE_NAMES.get(c, c)) for c in SUPPORTED_LOCALES],
+            "staff": None,
+            "csrf_token": "",
+            "notice": None,
+            "error": None,
+        }
+        return environment(locale).get_template(template).render({**base, **values})
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
+        """An HTML response of a desk template in the request's language."""
+        locale = desk_locale(request)
+        response = HTMLResponse(
+            self.render(template, locale, path=request.url.path, **values),
+            status_code=status,
+            headers={**DESK_HEADERS, **(headers or {})},
+        )
+        chosen = request.query_params.get("lang")
+        if chosen in SUPPORTED_LOCALES and request.cookies.get(LANG_COOKIE) != chosen:
+            response.set_cookie(
+                LANG_COOKIE,
+                chosen,
+                max_age=365 * 86400,
+                path="/desk",
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+            )
+        return response
