@@ -18,7 +18,11 @@ from digest.config import Config, Secrets, parse_config
 from digest.store.db import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared beside the checkout (a worktree may sit a level deeper: the nearest one up wins)
+SHARED = next(
+    (p / "shared" for p in REPO.parents if (p / "shared" / "reference").is_dir()),
+    REPO.parent / "shared",
+)
 PG_ADMIN_URL = os.environ.get(
     "DIGEST_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

@@ -226,6 +226,8 @@ class Web(_Strict):
     subscribe_rate_per_minute: int = Field(default=10, ge=1)
     consent_version: str = "2026-01"
     token_max_age_days: int = Field(default=365, ge=1)
+    # requests with a larger body are refused (413) before more of it is read
+    max_body_bytes: int = Field(default=5_000_000, ge=1024)
 
 
 class Desk(_Strict):

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from digest.log_redaction import RedactingFilter
+
 LEVELS = ("debug", "info", "warning", "error", "critical")
 FORMATS = ("text", "json")
 # One-shot commands print their own report; their logs are for trouble. Services log more.
@@ -107,6 +109,7 @@ def configure_logging(level: str = QUIET_LEVEL, fmt: str = "text") -> Callable[[
     handler = StderrHandler()
     setattr(handler, _OWN, True)
     handler.setFormatter(make_formatter(fmt))
+    handler.addFilter(RedactingFilter())  # no credential or link token, at any level
     handler.setLevel(numeric)  # records propagated from loggers with their own level, too
     root.addHandler(handler)
     root.setLevel(numeric)

@@ -35,7 +35,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-SCHEMA_FILE = Path(__file__).resolve().parents[3] / "shared/reference/sendgrid/tsg_mail_v3.json"
+SCHEMA_FILE = next(
+    (
+        p / "shared/reference/sendgrid/tsg_mail_v3.json"
+        for p in Path(__file__).resolve().parents[2:]
+        if (p / "shared/reference").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared/reference/sendgrid/tsg_mail_v3.json",
+)
 MAX_BODY = 30 * 1024 * 1024
 VALID_KEY = "SG.test-key-for-the-stand-in"
 

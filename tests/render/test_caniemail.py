@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 import lxml.html
 import pytest
 import yaml
 
-FEATURES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "caniemail" / "_features"
+from tests.conftest import SHARED
+
+FEATURES = SHARED / "reference" / "caniemail" / "_features"
 CLIENTS = {
     "gmail": ("desktop-webmail", "ios", "android"),
     "outlook": ("windows",),

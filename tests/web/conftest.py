@@ -15,6 +15,7 @@ from digest.app import App
 from digest.web import create_app
 from tests.conftest import FixedClock, make_app, make_config
 from tests.web.fakes import RecordingTransport
+from tests.web.webhook_helpers import Signer, hook_app_for
 
 BASE = "https://digest.skn.example"
 
@@ -89,3 +90,38 @@ def subscribe_and_confirm(
     r = client.post(confirm)
     assert r.status_code == 200
     assert "You are subscribed" in r.text or "נרשמתם" in r.text
+
+
+@pytest.fixture
+def signer() -> Signer:
+    return Signer()
+
+
+@pytest.fixture
+def hook_app(tmp_path: Path, db_url: str, clock: FixedClock, signer: Signer) -> Iterator[App]:
+    """The webhook's App on SQLite and PostgreSQL, with subscribers and edition 41."""
+    app = hook_app_for(tmp_path, db_url, clock, signer)
+    yield app
+    app.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_hook_app(
+    tmp_path: Path, sqlite_url: str, clock: FixedClock, signer: Signer
+) -> Iterator[App]:
+    """The same on SQLite only, for checks that never reach the database."""
+    app = hook_app_for(tmp_path, sqlite_url, clock, signer)
+    yield app
+    app.engine.dispose()
+
+
+@pytest.fixture
+def hook_client(hook_app: App) -> Iterator[TestClient]:
+    with TestClient(create_app(hook_app)) as c:
+        yield c
+
+
+@pytest.fixture
+def sqlite_hook_client(sqlite_hook_app: App) -> Iterator[TestClient]:
+    with TestClient(create_app(sqlite_hook_app)) as c:
+        yield c

@@ -6,9 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from email.message import Message
@@ -16,47 +13,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from digest.app import App
 from digest.editions import build_edition, send_edition
 from digest.store.articles import upsert_articles
 from digest.store.subscribers import subscriber_by_email
-from digest.web import create_app
 from tests.conftest import FixedClock, make_app, make_config
 from tests.factories import NOW, article
 from tests.web.conftest import BASE, subscribe_form
-
-
-class LiveServer:
-    """uvicorn serving the web app on a free 127.0.0.1 port in a background thread."""
-
-    def __init__(self, app: App) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(app), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+from tests.web.live_server import LiveServer
 
 
 @pytest.fixture

@@ -2,152 +2,22 @@
 
 from __future__ import annotations
 
-import base64
 import json
-from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from digest.app import App, build
 from digest.config import Secrets
 from digest.store.db import upgrade
-from digest.store.schema import EditionRow, ProviderEventRow
-from digest.store.subscribers import SubscriberInput, subscriber_by_email, upsert_subscribers
+from digest.store.schema import ProviderEventRow
+from digest.store.subscribers import subscriber_by_email
 from digest.store.subscriptions import suppression_for
 from digest.web import WebSetupError, create_app
 from tests.conftest import TEST_SECRET, FixedClock, make_config
-
-SIG = "X-Twilio-Email-Event-Webhook-Signature"
-TS = "X-Twilio-Email-Event-Webhook-Timestamp"
-
-
-class Signer:
-    """Signs webhook bodies the way SendGrid does: ECDSA P-256 over timestamp + payload."""
-
-    def __init__(self) -> None:
-        self.private = ec.generate_private_key(ec.SECP256R1())
-        der = self.private.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        self.public_b64 = base64.b64encode(der).decode()
-
-    def headers(self, body: bytes, timestamp: int) -> dict[str, str]:
-        signature = self.private.sign(str(timestamp).encode() + body, ec.ECDSA(hashes.SHA256()))
-        return {
-            SIG: base64.b64encode(signature).decode(),
-            TS: str(timestamp),
-            "Content-Type": "application/json",
-        }
-
-
-@pytest.fixture
-def signer() -> Signer:
-    return Signer()
-
-
-def _hook_app(tmp_path: Path, db_url: str, clock: FixedClock, signer: Signer) -> App:
-    app = build(
-        make_config(tmp_path, db_url),
-        Secrets(secret_key=TEST_SECRET, sendgrid_webhook_public_key=signer.public_b64),
-        clock=clock,
-    )
-    upgrade(app.engine)
-    now = clock()
-    with app.engine.begin() as conn:
-        upsert_subscribers(
-            conn,
-            [
-                SubscriberInput(email="ann@example.com", segments=("markets-en",)),
-                SubscriberInput(email="bob@example.com", segments=("markets-en",)),
-                SubscriberInput(email="cat@example.com", segments=("markets-en",)),
-            ],
-            now,
-        )
-        conn.execute(
-            EditionRow.__table__.insert().values(
-                id=41,
-                segment="markets-en",
-                edition_date=date(2026, 1, 30),
-                status="sent",
-                window_start=now - timedelta(days=1),
-                cutoff_at=now,
-                subject="s",
-                created_at=now,
-                processed_count=0,
-                delivered_count=0,
-                open_count=0,
-                click_count=0,
-                bounce_count=0,
-            )
-        )
-    return app
-
-
-@pytest.fixture
-def hook_app(tmp_path: Path, db_url: str, clock: FixedClock, signer: Signer) -> Iterator[App]:
-    """The webhook's App on SQLite and PostgreSQL, with subscribers and edition 41."""
-    app = _hook_app(tmp_path, db_url, clock, signer)
-    yield app
-    app.engine.dispose()
-
-
-@pytest.fixture
-def sqlite_hook_app(
-    tmp_path: Path, sqlite_url: str, clock: FixedClock, signer: Signer
-) -> Iterator[App]:
-    """The same on SQLite only, for checks that never reach the database."""
-    app = _hook_app(tmp_path, sqlite_url, clock, signer)
-    yield app
-    app.engine.dispose()
-
-
-@pytest.fixture
-def hook_client(hook_app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(hook_app)) as c:
-        yield c
-
-
-@pytest.fixture
-def sqlite_hook_client(sqlite_hook_app: App) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_hook_app)) as c:
-        yield c
-
-
-def _event(kind: str, email: str, n: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "email": email,
-        "timestamp": 1769749200,
-        "event": kind,
-        "sg_event_id": f"evt-{kind}-{n}",
-        "sg_message_id": "msg.filter0001",
-        "edition_id": "41",
-        **extra,
-    }
-
-
-def _post(client: TestClient, signer: Signer, app: App, events: Any, *, skew: int = 0) -> Any:
-    body = json.dumps(events).encode()
-    ts = int(app.clock().timestamp()) + skew
-    return client.post("/webhooks/sendgrid", content=body, headers=signer.headers(body, ts))
-
-
-def _counters(app: App) -> tuple[int, int, int, int, int]:
-    with app.engine.connect() as conn:
-        row = conn.execute(select(EditionRow).where(EditionRow.id == 41)).one()
-    return (
-        row.processed_count,
-        row.delivered_count,
-        row.open_count,
-        row.click_count,
-        row.bounce_count,
-    )
+from tests.web.webhook_helpers import SIG, TS, Signer, counters, event, post
 
 
 def _status(app: App, email: str) -> str:
@@ -161,21 +31,21 @@ def test_signed_events_update_counters_and_suppress(
     hook_client: TestClient, hook_app: App, signer: Signer
 ) -> None:
     events = [
-        _event("processed", "ann@example.com", 1),
-        _event("delivered", "ann@example.com", 2),
-        _event("open", "ann@example.com", 3),
-        _event("click", "ann@example.com", 4, url="https://www.skn.example/a"),
-        _event(
+        event("processed", "ann@example.com", 1),
+        event("delivered", "ann@example.com", 2),
+        event("open", "ann@example.com", 3),
+        event("click", "ann@example.com", 4, url="https://www.skn.example/a"),
+        event(
             "bounce", "bob@example.com", 5, type="bounce", status="5.1.1", reason="550 no such user"
         ),
-        _event("spamreport", "cat@example.com", 6),
-        _event("group_unsubscribe", "ann@example.com", 7, asm_group_id=1),
-        _event("dropped", "stranger@example.com", 8, reason="Bounced Address"),
+        event("spamreport", "cat@example.com", 6),
+        event("group_unsubscribe", "ann@example.com", 7, asm_group_id=1),
+        event("dropped", "stranger@example.com", 8, reason="Bounced Address"),
     ]
-    r = _post(hook_client, signer, hook_app, events)
+    r = post(hook_client, signer, hook_app, events)
     assert r.status_code == 200
     assert r.json() == {"received": 8, "applied": 8, "duplicates": 0, "ignored": 0}
-    assert _counters(hook_app) == (1, 1, 1, 1, 1)
+    assert counters(hook_app) == (1, 1, 1, 1, 1)
     assert _status(hook_app, "bob@example.com") == "bounced"
     assert _status(hook_app, "cat@example.com") == "complained"
     assert _status(hook_app, "ann@example.com") == "unsubscribed"
@@ -191,11 +61,11 @@ def test_signed_events_update_counters_and_suppress(
 def test_replayed_events_are_applied_once(
     hook_client: TestClient, hook_app: App, signer: Signer
 ) -> None:
-    events = [_event("open", "ann@example.com", 1), _event("open", "ann@example.com", 2)]
-    assert _post(hook_client, signer, hook_app, events).json()["applied"] == 2
-    again = _post(hook_client, signer, hook_app, events)
+    events = [event("open", "ann@example.com", 1), event("open", "ann@example.com", 2)]
+    assert post(hook_client, signer, hook_app, events).json()["applied"] == 2
+    again = post(hook_client, signer, hook_app, events)
     assert again.json() == {"received": 2, "applied": 0, "duplicates": 2, "ignored": 0}
-    assert _counters(hook_app)[2] == 2
+    assert counters(hook_app)[2] == 2
     with hook_app.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ProviderEventRow)).scalar() == 2
 
@@ -208,7 +78,7 @@ def test_unsigned_forged_or_stale_posts_change_nothing(
     sqlite_hook_client: TestClient, sqlite_hook_app: App, signer: Signer, tamper: str
 ) -> None:
     hook_client, hook_app = sqlite_hook_client, sqlite_hook_app
-    events = [_event("bounce", "ann@example.com", 1), _event("open", "ann@example.com", 2)]
+    events = [event("bounce", "ann@example.com", 1), event("open", "ann@example.com", 2)]
     body = json.dumps(events).encode()
     now = int(hook_app.clock().timestamp())
     headers = signer.headers(body, now)
@@ -230,7 +100,7 @@ def test_unsigned_forged_or_stale_posts_change_nothing(
     assert r.status_code in (401, 403)
     assert "error" in r.json()
     assert _status(hook_app, "ann@example.com") == "active"
-    assert _counters(hook_app) == (0, 0, 0, 0, 0)
+    assert counters(hook_app) == (0, 0, 0, 0, 0)
     with hook_app.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ProviderEventRow)).scalar() == 0
 
@@ -249,22 +119,25 @@ def test_malformed_bodies_and_events(
     events = [
         "junk",
         {"email": "ann@example.com"},
-        _event("open", "ann@example.com", 1, edition_id="not-a-number"),
+        # an edition id we never set: the event is not ours to count, so it is skipped
+        event("open", "ann@example.com", 1, edition_id="not-a-number"),
+        event("open", "not an address", 2),
+        event("delivered", "ann@example.com", 3),
     ]
-    r = _post(hook_client, signer, hook_app, events)
-    assert r.json() == {"received": 3, "applied": 1, "duplicates": 0, "ignored": 2}
-    assert _counters(hook_app) == (0, 0, 0, 0, 0)
+    r = post(hook_client, signer, hook_app, events)
+    assert r.json() == {"received": 5, "applied": 1, "duplicates": 0, "ignored": 4}
+    assert counters(hook_app) == (0, 1, 0, 0, 0)
 
 
 def test_events_without_event_id_are_deduplicated_by_content(
     sqlite_hook_client: TestClient, sqlite_hook_app: App, signer: Signer
 ) -> None:
     hook_client, hook_app = sqlite_hook_client, sqlite_hook_app
-    event = _event("delivered", "ann@example.com", 1)
-    del event["sg_event_id"]
-    _post(hook_client, signer, hook_app, [event])
-    assert _post(hook_client, signer, hook_app, [event]).json()["duplicates"] == 1
-    assert _counters(hook_app)[1] == 1
+    anonymous = event("delivered", "ann@example.com", 1)
+    del anonymous["sg_event_id"]
+    post(hook_client, signer, hook_app, [anonymous])
+    assert post(hook_client, signer, hook_app, [anonymous]).json()["duplicates"] == 1
+    assert counters(hook_app)[1] == 1
 
 
 def test_webhook_without_configured_key_refuses(tmp_path: Path, clock: FixedClock) -> None:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from digest.app import App
-from digest.store.schema import EditionRow
 from digest.store.subscribers import eligible_subscriber_ids, subscriber_by_id
 from digest.store.subscriptions import (
     Evidence,
     SubscriptionRequest,
     add_suppression,
-    bump_edition_counter,
     confirm_subscriber,
     consents_for_subscriber,
     create_pending_subscriber,
     list_suppressions,
     record_consent,
-    record_provider_event,
     remove_suppression,
     suppression_for,
     unsubscribe_subscriber,
@@ -79,47 +76,3 @@ def test_suppression_reasons_only_get_stronger(any_app: App) -> None:
         assert [s.email for s in list_suppressions(conn, reason="manual")] == ["y@example.com"]
         assert remove_suppression(conn, "y@example.com")
         assert not remove_suppression(conn, "y@example.com")
-
-
-def test_provider_events_once_and_counters(any_app: App) -> None:
-    now = any_app.clock()
-    with any_app.engine.begin() as conn:
-        edition_id = conn.execute(
-            EditionRow.__table__.insert()
-            .values(
-                segment="markets-en",
-                edition_date=date(2026, 1, 30),
-                status="sent",
-                window_start=now,
-                cutoff_at=now,
-                subject="",
-                created_at=now,
-                processed_count=0,
-                delivered_count=0,
-                open_count=0,
-                click_count=0,
-                bounce_count=0,
-            )
-            .returning(EditionRow.id)
-        ).scalar_one()
-        kwargs = dict(
-            provider="sendgrid",
-            event_id="e1",
-            event="open",
-            email="a@example.com",
-            edition_id=edition_id,
-            occurred_at=now,
-            received_at=now,
-            payload={},
-        )
-        assert record_provider_event(conn, **kwargs)
-        assert not record_provider_event(conn, **kwargs)
-        assert bump_edition_counter(conn, edition_id, "open")
-        assert bump_edition_counter(conn, edition_id, "open", 2)
-        assert not bump_edition_counter(conn, 999_999, "open")
-        count = (
-            conn.execute(EditionRow.__table__.select().where(EditionRow.id == edition_id))
-            .one()
-            .open_count
-        )
-    assert count == 3

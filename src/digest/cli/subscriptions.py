@@ -10,6 +10,7 @@ import click
 from digest.cli import EXIT_FAILED, CliContext, CliError
 from digest.logging_setup import SERVICE_LEVEL
 from digest.store.subscriptions import SUPPRESSION_REASONS, Evidence
+from digest.text_safety import for_terminal
 from digest.web.errors import InvalidSubmission, UnknownSubscriber, WebError
 
 pass_ctx = click.make_pass_decorator(CliContext)
@@ -32,6 +33,13 @@ def _iso(value: Any) -> str | None:
 @click.option("--host", default=None, help="Interface to listen on (default: web.host).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: web.port).")
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=64),
+    default=1,
+    show_default=True,
+    help="Processes serving requests (one per CPU is a good start).",
+)
+@click.option(
     "--forwarded-allow-ips",
     default="127.0.0.1",
     show_default=True,
@@ -39,37 +47,40 @@ def _iso(value: Any) -> str | None:
 )
 @pass_ctx
 def serve_cmd(
-    obj: CliContext, host: str | None, port: int | None, forwarded_allow_ips: str
+    obj: CliContext, host: str | None, port: int | None, workers: int, forwarded_allow_ips: str
 ) -> None:
     """Serve the public subscription pages and provider webhooks with uvicorn.
 
     Logs (uvicorn's access log included) go through digest's logging set-up: see the root
     options --log-level (default info here) and --log-format.
     """
-    import uvicorn
-
     from digest.web import create_app
+    from digest.web.serving import serve
 
     obj.service_logging()
     app = obj.app()
     try:
-        web = create_app(app)
+        create_app(app)  # every setting checked (and the signing key made) before serving
     except WebError as exc:
         raise CliError(str(exc)) from None
     bind_host = host or app.config.web.host
     bind_port = port if port is not None else app.config.web.port
     if not 1 <= bind_port <= 65535:
         raise CliError(f"--port must be between 1 and 65535, not {bind_port}")
-    click.echo(f"serving {app.config.publication.name} on http://{bind_host}:{bind_port}", err=True)
-    uvicorn.run(
-        web,
+    click.echo(
+        f"serving {for_terminal(app.config.publication.name)} on http://{bind_host}:{bind_port}"
+        f" ({workers} worker{'s' if workers > 1 else ''})",
+        err=True,
+    )
+    serve(
+        app,
+        config_path=obj.config_path,
         host=bind_host,
         port=bind_port,
-        proxy_headers=True,
+        workers=workers,
         forwarded_allow_ips=forwarded_allow_ips,
-        log_config=None,  # keep digest's handlers: uvicorn's loggers propagate to them
         log_level=obj.log_level or SERVICE_LEVEL,
-        server_header=False,
+        log_format=obj.log_format,
     )
 
 

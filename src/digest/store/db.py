@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -12,9 +13,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+T = TypeVar("T")
 
 
 def upsert_insert(conn: Connection, table: Any) -> Any:
@@ -24,6 +26,25 @@ def upsert_insert(conn: Connection, table: Any) -> Any:
 
 class StoreError(Exception):
     """The database cannot be used (unreachable, bad URL, schema too old)."""
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and
+# can simply run again
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+_CONFLICT_ATTEMPTS = 3
+
+
+def retry_on_conflict(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in a transaction, again (up to 3 times) if it lost a deadlock race."""
+    for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if state not in _RETRYABLE_SQLSTATES or attempt == _CONFLICT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 # each sender thread holds a connection for the whole send (transport.concurrency is at most

@@ -16,8 +16,6 @@ from sqlalchemy import Connection, delete, func, select, update
 from digest.store.db import upsert_insert
 from digest.store.schema import (
     ConsentRow,
-    EditionRow,
-    ProviderEventRow,
     SubscriberRow,
     SubscriberSegmentRow,
     SuppressionRow,
@@ -32,14 +30,6 @@ SUPPRESSION_SEVERITY = {
     "spamreport": 5,
 }
 SUPPRESSION_REASONS = tuple(SUPPRESSION_SEVERITY)
-
-EDITION_COUNTERS = {
-    "processed": EditionRow.processed_count,
-    "delivered": EditionRow.delivered_count,
-    "open": EditionRow.open_count,
-    "click": EditionRow.click_count,
-    "bounce": EditionRow.bounce_count,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,52 +474,6 @@ def count_suppressions(conn: Connection) -> dict[str, int]:
             select(SuppressionRow.reason, func.count()).group_by(SuppressionRow.reason)
         )
     }
-
-
-def record_provider_event(
-    conn: Connection,
-    *,
-    provider: str,
-    event_id: str,
-    event: str,
-    email: str | None,
-    edition_id: int | None,
-    occurred_at: datetime | None,
-    received_at: datetime,
-    payload: dict[str, Any],
-) -> bool:
-    """Store a provider event once; False if this event id was already recorded."""
-    return (
-        conn.execute(
-            upsert_insert(conn, ProviderEventRow)
-            .values(
-                provider=provider,
-                event_id=event_id[:200],
-                event=event[:50],
-                email=email,
-                edition_id=edition_id,
-                occurred_at=occurred_at,
-                received_at=received_at,
-                payload=payload,
-            )
-            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
-            .returning(ProviderEventRow.id)
-        ).scalar_one_or_none()
-        is not None
-    )
-
-
-def bump_edition_counter(conn: Connection, edition_id: int, counter: str, by: int = 1) -> bool:
-    """Add ``by`` to one of the edition's provider counters; False if there is no such edition."""
-    column = EDITION_COUNTERS.get(counter)
-    if column is None:
-        raise ValueError(f"unknown edition counter {counter!r}")
-    return (
-        conn.execute(
-            update(EditionRow).where(EditionRow.id == edition_id).values({column.key: column + by})
-        ).rowcount
-        == 1
-    )
 
 
 def set_pause(

@@ -108,6 +108,7 @@ def request_subscription(
     transaction is rolled back (EmailNotSent) and nothing is kept.
     """
     now = app.clock()
+    links = app.links  # before the transaction: a first use may store the signing key
     with app.engine.begin() as conn:
         blocked = suppression_for(conn, request.email)
         if blocked is not None and blocked.reason in BLOCKING_REASONS:
@@ -124,7 +125,6 @@ def request_subscription(
         request_id = record_consent(
             conn, sub_id, "subscribe", evidence, now, request_detail(request)
         )
-        links = app.links
         rendered = render_confirmation_email(
             pages,
             request.locale,

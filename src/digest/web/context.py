@@ -11,7 +11,7 @@ from digest.config import SUPPORTED_LOCALES
 from digest.store.subscriptions import Evidence
 from digest.web.mail import ServiceMailer
 from digest.web.ratelimit import SlidingWindowLimiter
-from digest.web.sendgrid_events import SendGridSignatureVerifier
+from digest.web.sendgrid_signature import SendGridSignatureVerifier
 from digest.web.strings import accept_language_tags, pick_locale
 from digest.web.templating import PageRenderer, make_environment
 
@@ -35,7 +35,13 @@ class WebContext:
 
     @classmethod
     def build(cls, app: App) -> WebContext:
-        """The context for ``app``; WebSetupError if the webhook public key is unusable."""
+        """The context for ``app``; WebSetupError if the webhook public key is unusable.
+
+        The link-signing key is read (or made and stored, when ``DIGEST_SECRET_KEY`` is not
+        set and ``digest init`` did not make one) here, at start-up: made inside a request, its
+        write would wait on the request's own transaction (SQLite holds one writer).
+        """
+        _ = app.signing_key
         key = app.secrets.sendgrid_webhook_public_key
         return cls(
             app=app,

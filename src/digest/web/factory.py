@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from digest import __version__
 from digest.web import desk
+from digest.web.body_limit import BodyLimit
 from digest.web.context import WebContext
 from digest.web.mail import EmailNotSent
 from digest.web.routes import browser, links, public, webhooks
@@ -44,6 +45,7 @@ def build_web_app(app: App) -> FastAPI:
         lifespan=lifespan,
     )
     api.state.web = ctx
+    api.add_middleware(BodyLimit, max_bytes=app.config.web.max_body_bytes)
     for module in (public, links, webhooks, browser):
         api.include_router(module.router(ctx))
     desk.install(api, app)

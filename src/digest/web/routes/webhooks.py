@@ -1,4 +1,8 @@
-"""Provider webhooks: POST /webhooks/sendgrid (signed Event Webhook posts)."""
+"""Provider webhooks: POST /webhooks/sendgrid (signed Event Webhook posts).
+
+The signature headers are checked before the body is read, the body is capped
+(``web.max_body_bytes``), and the events are applied off the event loop.
+"""
 
 from __future__ import annotations
 
@@ -33,19 +37,21 @@ def router(ctx: WebContext) -> APIRouter:
                 {"error": "the SendGrid webhook is not configured on this server"},
                 status_code=503,
             )
-        body = await request.body()
+        signature = request.headers.get(SIGNATURE_HEADER)
+        timestamp = request.headers.get(TIMESTAMP_HEADER)
         try:
-            verifier.verify(
-                body,
-                request.headers.get(SIGNATURE_HEADER),
-                request.headers.get(TIMESTAMP_HEADER),
-                ctx.app.clock(),
-            )
-            events = parse_events(body)
+            verifier.check_headers(signature, timestamp, ctx.app.clock())
+            body = await request.body()
+            verifier.verify(body, signature, timestamp, ctx.app.clock())
+            post = parse_events(body)
         except WebhookRejected as exc:
             log.warning("sendgrid webhook refused from %s: %s", ctx.client_ip(request), exc)
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
-        summary = await run_in_threadpool(apply_events, ctx.app, events)
+            return JSONResponse(
+                {"error": str(exc)},
+                status_code=exc.status,
+                headers={"Connection": "close"} if exc.status == 401 else None,
+            )
+        summary = await run_in_threadpool(apply_events, ctx.app, post)
         return JSONResponse(
             {
                 "received": summary.received,
