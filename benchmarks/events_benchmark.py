@@ -17,7 +17,6 @@ PostgreSQL, on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import socket
@@ -33,14 +32,14 @@ from typing import Any
 
 import httpx
 import yaml
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.send_benchmark import drop_database, make_database  # noqa: E402
 from tests.conftest import TEST_SECRET, config_dict  # noqa: E402
+from tests.web.webhook_helpers import Signer  # noqa: E402
 
 PG_ADMIN = os.environ.get("DIGEST_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SIG = "X-Twilio-Email-Event-Webhook-Signature"
@@ -61,26 +60,6 @@ MIX = (
 KINDS = [kind for kind, share in MIX for _ in range(share)]
 COUNTED = ("processed", "delivered", "open", "click", "bounce")
 SUPPRESSING = ("bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe")
-
-
-class Signer:
-    """Signs bodies the way SendGrid does: ECDSA P-256 over timestamp + body."""
-
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        der = self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        self.public_b64 = base64.b64encode(der).decode()
-
-    def headers(self, body: bytes) -> dict[str, str]:
-        stamp = str(int(time.time()))
-        signature = self.key.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256()))
-        return {
-            SIG: base64.b64encode(signature).decode(),
-            TS: stamp,
-            "Content-Type": "application/json",
-        }
 
 
 def make_posts(posters: int, rounds: int, events: int, subscribers: int) -> list[list[bytes]]:
@@ -129,26 +108,6 @@ def expected(posts: list[list[bytes]]) -> tuple[dict[tuple[int, str], int], set[
                 if event["event"] in SUPPRESSING:
                     suppressed.add(event["email"])
     return counters, suppressed
-
-
-def make_database(sqlite: bool, workdir: Path) -> tuple[str, str | None]:
-    if sqlite:
-        return f"sqlite:///{workdir / 'bench.db'}", None
-    name = f"digest_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop_database(name: str | None) -> None:
-    if name is None:
-        return
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def seed(url: str, subscribers: int) -> None:
@@ -247,7 +206,7 @@ def burst(
             start.wait()
             for body in bodies:
                 t0 = time.perf_counter()
-                r = client.post(url, content=body, headers=signer.headers(body))
+                r = client.post(url, content=body, headers=signer.headers(body, int(time.time())))
                 took = time.perf_counter() - t0
                 with lock:
                     latencies.append(took)
@@ -327,7 +286,9 @@ def main() -> None:
         after = database_state(db_url)
 
         print(f"database            {'SQLite' if args.sqlite else 'PostgreSQL'}")
-        print(f"digest serve        --workers {args.workers or '(default)'} on {os.cpu_count()} CPUs")
+        print(
+            f"digest serve        --workers {args.workers or '(default)'} on {os.cpu_count()} CPUs"
+        )
         print(
             f"burst               {args.posters} posters x {args.rounds} posts x "
             f"{args.events:,} events = {total:,} events"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
 from digest.app import App
@@ -19,31 +17,12 @@ from digest.store.provider_events import (
 from digest.store.schema import EditionRow
 from digest.store.subscribers import SubscriberInput, subscriber_by_email, upsert_subscribers
 from digest.store.subscriptions import consents_for_subscriber, suppression_for
+from tests.web.webhook_helpers import insert_sent_edition
 
 
 def _edition(app: App) -> int:
-    now = app.clock()
     with app.engine.begin() as conn:
-        return int(
-            conn.execute(
-                EditionRow.__table__.insert()
-                .values(
-                    segment="markets-en",
-                    edition_date=date(2026, 1, 30),
-                    status="sent",
-                    window_start=now,
-                    cutoff_at=now,
-                    subject="",
-                    created_at=now,
-                    processed_count=0,
-                    delivered_count=0,
-                    open_count=0,
-                    click_count=0,
-                    bounce_count=0,
-                )
-                .returning(EditionRow.id)
-            ).scalar_one()
-        )
+        return insert_sent_edition(conn, app.clock())
 
 
 def _record(event_id: str, **kw: object) -> EventRecord:

@@ -64,9 +64,18 @@ def hook_app_for(
             ],
             now,
         )
+        insert_sent_edition(conn, now, 41)
+    return app
+
+
+def insert_sent_edition(conn: Any, now: Any, edition_id: int | None = None) -> int:
+    """A sent markets-en edition with all its provider counters at zero; its id."""
+    values = {} if edition_id is None else {"id": edition_id}
+    return int(
         conn.execute(
-            EditionRow.__table__.insert().values(
-                id=41,
+            EditionRow.__table__.insert()
+            .values(
+                **values,
                 segment="markets-en",
                 edition_date=date(2026, 1, 30),
                 status="sent",
@@ -80,8 +89,9 @@ def hook_app_for(
                 click_count=0,
                 bounce_count=0,
             )
-        )
-    return app
+            .returning(EditionRow.id)
+        ).scalar_one()
+    )
 
 
 def event(kind: str, email: str, n: int, **extra: Any) -> dict[str, Any]:
