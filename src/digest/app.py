@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets as pysecrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from digest.send.transport import Transport
 
 SECRET_SETTING = "token_secret_key"
+VAPID_SETTING = "vapid_private_key"
 
 
 @dataclass
@@ -61,6 +63,16 @@ class App:
         max_age = self.config.web.token_max_age_days * 86400
         return LinkBuilder(self.config.publication.base_url, TokenSigner(self.signing_key, max_age))
 
+    @cached_property
+    def vapid_private_key(self) -> str:
+        """The Web Push (VAPID) key: env DIGEST_VAPID_PRIVATE_KEY, else the one kept in the
+        database (made by ``digest init``, or now)."""
+        from digest.push.vapid import new_private_key
+
+        return self.secrets.vapid_private_key or self._stored_setting(
+            VAPID_SETTING, new_private_key
+        )
+
     def transport(self) -> Transport:
         """The configured transport (or the one a test injected)."""
         if self._transport_override is not None:
@@ -81,20 +93,22 @@ class App:
 
     def _stored_secret_key(self) -> str:
         """The signing key kept in the database, generated on first use."""
+        return self._stored_setting(SECRET_SETTING, lambda: pysecrets.token_urlsafe(48))
+
+    def _stored_setting(self, key: str, make: Callable[[], str]) -> str:
+        """A generated value kept in the settings table, made once (racing makers agree)."""
         with self.engine.begin() as conn:
             value = conn.execute(
-                select(SettingRow.value).where(SettingRow.key == SECRET_SETTING)
+                select(SettingRow.value).where(SettingRow.key == key)
             ).scalar_one_or_none()
             if value:
                 return value
             conn.execute(
                 upsert_insert(conn, SettingRow)
-                .values(key=SECRET_SETTING, value=pysecrets.token_urlsafe(48))
+                .values(key=key, value=make())
                 .on_conflict_do_nothing(index_elements=["key"])
             )
-            return conn.execute(
-                select(SettingRow.value).where(SettingRow.key == SECRET_SETTING)
-            ).scalar_one()
+            return conn.execute(select(SettingRow.value).where(SettingRow.key == key)).scalar_one()
 
 
 def build(

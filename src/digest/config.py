@@ -46,6 +46,16 @@ class Publication(_Strict):
     public_url: HttpUrl
     logo_url: HttpUrl | None = None
     list_id: str | None = None  # List-Id header domain part; derived from public_url if absent
+    push_contact: str | None = None  # Web Push VAPID subject: a mailto: or https: URL
+
+    @field_validator("push_contact")
+    @classmethod
+    def _push_contact(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+\.[^@\s]+|https://[^\s/]+\.[^\s]+", v):
+            raise ValueError(f"must be a mailto: or https: URL (the VAPID subject): {v!r}")
+        return v
 
     @field_validator("from_email", "reply_to")
     @classmethod
@@ -114,6 +124,25 @@ class Segment(_Strict):
     audience: dict[str, list[str]] | None = None
     local_time_delivery: bool = False
     subject: str | None = None  # optional subject template, e.g. "{publication} — {date}"
+    # the channels an edition of this segment goes out on, and the Apprise URLs it is posted to
+    channels: list[Literal["email", "webpush", "apprise"]] = Field(
+        default_factory=lambda: ["email"], min_length=1
+    )
+    apprise_urls: list[str] = Field(default_factory=list)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("each channel may be listed once")
+        return v
+
+    @model_validator(mode="after")
+    def _apprise(self) -> Segment:
+        from digest.apprise_channel.urls import check_apprise_urls
+
+        check_apprise_urls(self.channels, self.apprise_urls)
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -240,6 +269,38 @@ class Desk(_Strict):
     signin_failures_per_client: int = Field(default=20, ge=1)
 
 
+class Push(_Strict):
+    """Web Push: where the server may post, how many at once, and the notification's images."""
+
+    # the browsers' own push services; a subscription elsewhere is refused
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: [
+            "fcm.googleapis.com",
+            "updates.push.services.mozilla.com",
+            "*.push.apple.com",
+            "*.notify.windows.com",
+        ]
+    )
+    # allow endpoints whose host is a loopback or private address (tests and labs only)
+    allow_private_addresses: bool = False
+    ca_bundle: str | None = None  # a PEM file of CAs to trust instead of the system's
+    concurrency: int = Field(default=64, ge=1, le=1024)
+    timeout_seconds: float = Field(default=10, gt=0)
+    # tries per subscription and edition (5xx, timeouts, dropped connections) before failing
+    max_attempts: int = Field(default=6, ge=1)
+    claim_size: int = Field(default=500, ge=1, le=10000)
+    icon_url: HttpUrl | None = None  # default: the publication's logo, else /push/icon.png
+    badge_url: HttpUrl | None = None  # default: /push/badge.png
+    max_headlines: int = Field(default=3, ge=1, le=3)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        from digest.push.endpoints import check_host_pattern
+
+        return [check_host_pattern(h) for h in v]
+
+
 class Config(_Strict):
     publication: Publication
     database: Database = Database()
@@ -254,6 +315,7 @@ class Config(_Strict):
     scheduler: Scheduler = Scheduler()
     web: Web = Web()
     desk: Desk = Desk()
+    push: Push = Push()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -271,6 +333,12 @@ class Config(_Strict):
         src = [s.name for s in self.sources]
         if len(set(src)) != len(src):
             raise ValueError("sources: source names must be unique")
+        for i, seg in enumerate(self.segments):
+            if "webpush" in seg.channels and not self.publication.push_contact:
+                raise ValueError(
+                    f"segments[{i}].channels: webpush needs publication.push_contact "
+                    "(a mailto: or https: URL, the VAPID subject)"
+                )
         ids = [d.id for d in self.disclaimers]
         if len(set(ids)) != len(ids):
             raise ValueError("disclaimers: disclaimer ids must be unique")
@@ -293,6 +361,7 @@ class Secrets(BaseModel):
     sendgrid_api_key: str | None = None  # SENDGRID_API_KEY
     smtp_password: str | None = None  # SMTP_PASSWORD
     sendgrid_webhook_public_key: str | None = None  # SENDGRID_WEBHOOK_PUBLIC_KEY
+    vapid_private_key: str | None = None  # DIGEST_VAPID_PRIVATE_KEY: signs Web Push requests
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -391,8 +460,17 @@ def _resolve_relative_paths(config: Config, base: Path) -> Config:
         file_part = db.url.removeprefix("sqlite:///")
         if file_part and file_part != ":memory:":
             db = db.model_copy(update={"url": "sqlite:///" + rel(file_part)})
+    push = config.push
+    if push.ca_bundle:
+        push = push.model_copy(update={"ca_bundle": rel(push.ca_bundle)})
     return config.model_copy(
-        update={"sources": sources, "email": email, "transport": transport, "database": db}
+        update={
+            "sources": sources,
+            "email": email,
+            "transport": transport,
+            "database": db,
+            "push": push,
+        }
     )
 
 
@@ -404,12 +482,14 @@ def load_secrets() -> Secrets:
         "sendgrid_api_key": env.get("SENDGRID_API_KEY"),
         "smtp_password": env.get("SMTP_PASSWORD"),
         "sendgrid_webhook_public_key": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        "vapid_private_key": env.get("DIGEST_VAPID_PRIVATE_KEY"),
     }
     names = {
         "secret_key": "DIGEST_SECRET_KEY",
         "sendgrid_api_key": "SENDGRID_API_KEY",
         "smtp_password": "SMTP_PASSWORD",
         "sendgrid_webhook_public_key": "SENDGRID_WEBHOOK_PUBLIC_KEY",
+        "vapid_private_key": "DIGEST_VAPID_PRIVATE_KEY",
     }
     for key, value in values.items():
         if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:

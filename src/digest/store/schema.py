@@ -367,4 +367,90 @@ class SettingRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+# ---- Web Push and channel posts (issue #13) ----------------------------------------------
+
+
+class PushSubscriptionRow(Base):
+    """A browser's push subscription: where to post and the keys to encrypt for."""
+
+    __tablename__ = "push_subscriptions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(Text)
+    endpoint_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of endpoint
+    p256dh: Mapped[str] = mapped_column(String(100))  # URL-safe base64, 65-byte P-256 point
+    auth: Mapped[str] = mapped_column(String(40))  # URL-safe base64, 16 bytes
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # the email subscriber who turned notifications on from the preference centre
+    subscriber_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PushSubscriptionSegmentRow(Base):
+    """A push subscription's opt-in to one segment."""
+
+    __tablename__ = "push_subscription_segments"
+    subscription_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("push_subscriptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    segment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    __table_args__ = (Index("ix_push_subscription_segments_segment", "segment", "subscription_id"),)
+
+
+class ChannelPlanRow(Base):
+    """Marks an edition's ledger for one channel as planned (written exactly once)."""
+
+    __tablename__ = "channel_plans"
+    edition_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    planned_by: Mapped[str] = mapped_column(String(200))
+    targets: Mapped[int] = mapped_column(Integer)
+
+
+class PushDeliveryRow(Base):
+    """The Web Push ledger: one row per (edition, subscription), never two.
+
+    pending → claimed → posting → sent | gone (404/410, subscription deleted) | failed;
+    a claimed row of a dead worker goes back to pending, a posting one becomes unknown.
+    """
+
+    __tablename__ = "push_deliveries"
+    edition_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # no foreign key: the subscription is deleted on 404/410 and its ledger row stays
+    subscription_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_push_deliveries_claim", "edition_id", "status", "not_before"),)
+
+
+class ApprisePostRow(Base):
+    """The channel-post ledger: one row per (edition, Apprise URL), never two."""
+
+    __tablename__ = "apprise_posts"
+    edition_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    url_key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the template
+    label: Mapped[str] = mapped_column(Text)  # the URL with secrets masked
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Channel posts through Apprise: each edition posted once to each of a segment's URLs."""

@@ -1,0 +1,1 @@
+"""Web Push: subscriptions, VAPID keys, the notification payload and the sender."""
