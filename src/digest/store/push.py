@@ -108,18 +108,23 @@ def delete_push_subscriptions(conn: Connection, ids: Iterable[int]) -> int:
     ).rowcount
 
 
-def push_subscription_segments(conn: Connection, endpoint: str) -> list[str] | None:
-    """The segments of the subscription of ``endpoint``; None when there is none."""
-    sub_id = _id_for(conn, endpoint)
-    if sub_id is None:
+def push_subscription_settings(
+    conn: Connection, endpoint: str
+) -> tuple[list[str], str, str] | None:
+    """(segments, locale, timezone) of the subscription of ``endpoint``; None if unknown."""
+    row = conn.execute(
+        select(
+            PushSubscriptionRow.id, PushSubscriptionRow.locale, PushSubscriptionRow.timezone
+        ).where(PushSubscriptionRow.endpoint_hash == endpoint_hash(endpoint))
+    ).one_or_none()
+    if row is None:
         return None
-    return list(
-        conn.execute(
-            select(PushSubscriptionSegmentRow.segment)
-            .where(PushSubscriptionSegmentRow.subscription_id == sub_id)
-            .order_by(PushSubscriptionSegmentRow.segment)
-        ).scalars()
-    )
+    segments = conn.execute(
+        select(PushSubscriptionSegmentRow.segment)
+        .where(PushSubscriptionSegmentRow.subscription_id == row[0])
+        .order_by(PushSubscriptionSegmentRow.segment)
+    ).scalars()
+    return list(segments), row[1], row[2]
 
 
 def push_subscriber_counts(conn: Connection) -> dict[str, int]:

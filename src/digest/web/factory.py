@@ -18,7 +18,7 @@ from digest.web import desk
 from digest.web.body_limit import BodyLimit
 from digest.web.context import WebContext
 from digest.web.mail import EmailNotSent
-from digest.web.routes import browser, links, public, webhooks
+from digest.web.routes import archive, browser, links, public, push, webhooks
 from digest.web.strings import Strings
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ def build_web_app(app: App) -> FastAPI:
     )
     api.state.web = ctx
     api.add_middleware(BodyLimit, max_bytes=app.config.web.max_body_bytes)
-    for module in (public, links, webhooks, browser):
+    push.install_page_globals(ctx)
+    for module in (public, links, webhooks, push, archive, browser):
         api.include_router(module.router(ctx))
     desk.install(api, app)
 

@@ -19,7 +19,9 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: data:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        # the "notify me" button: its script, the service worker and its one API call
+        "script-src 'self'; worker-src 'self'; connect-src 'self'"
     ),
     "X-Robots-Tag": "noindex, nofollow",
 }
@@ -43,6 +45,10 @@ class PageRenderer:
     def __init__(self, env: Environment, config: Config) -> None:
         self._env = env
         self._config = config
+
+    def add_global(self, name: str, value: Any) -> None:
+        """Make ``value`` available to every template as ``name``."""
+        self._env.globals[name] = value
 
     def context(self, locale: str) -> dict[str, Any]:
         """The values every page and service email can use."""

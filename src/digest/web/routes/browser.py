@@ -57,7 +57,17 @@ def render_public_edition(ctx: WebContext, segment_name: str, edition_date: date
         list_id=list_id(app.config, segment.name),
         unsubscribe_mailto=None,
     )
-    return personal.html
+    from digest.archive import decorate_edition_page, edition_nav
+
+    t = Strings(segment.locale)
+    labels = {
+        "previous": t("edition_previous"),
+        "next": t("edition_next"),
+        "all": t("edition_all"),
+        "nav": t("archive_title"),
+    }
+    nav = edition_nav(app, segment.name, edition_date)
+    return decorate_edition_page(personal.html, nav, labels, t.direction)
 
 
 def router(ctx: WebContext) -> APIRouter:

@@ -164,6 +164,7 @@ def router(ctx: WebContext) -> APIRouter:
             topics=list(app.config.topics),
             timezones=timezone_suggestions(ctx),
             action=f"/p/{token}",
+            push_token=token,
             now=app.clock(),
             unsubscribe_url=app.links.unsubscribe_url(sub.id, None),
         )

@@ -1,0 +1,75 @@
+"""The archive: /e/ (every segment's latest editions), /e/SEGMENT/ (paged, newest first)
+and /e/SEGMENT/feed.xml (Atom). Only sent editions are listed; nothing personal appears."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from digest import archive
+from digest.web.context import WebContext
+from digest.web.strings import Strings
+
+ARCHIVE_HEADERS = {"Cache-Control": "public, max-age=300"}
+
+
+def router(ctx: WebContext) -> APIRouter:
+    """Routes for /e/, /e/{segment}/ and /e/{segment}/feed.xml."""
+    api = APIRouter()
+    app = ctx.app
+
+    def not_found(request: Request) -> HTMLResponse:
+        locale = ctx.public_locale(request)
+        t = Strings(locale)
+        return ctx.pages.page(
+            "message.html", locale, status=404, title=t("not_found_title"), body=t("not_found_body")
+        )
+
+    @api.get("/e/", response_class=HTMLResponse)
+    @api.get("/e", response_class=HTMLResponse, include_in_schema=False)
+    async def index(request: Request) -> HTMLResponse:
+        locale = ctx.public_locale(request)
+        segments = await run_in_threadpool(archive.archive_index, app)
+        return ctx.pages.page(
+            "archive.html",
+            locale,
+            headers=ARCHIVE_HEADERS,
+            title=Strings(locale)("archive_title"),
+            segments=segments,
+            single=False,
+            page_size=archive.PAGE_SIZE,
+        )
+
+    @api.get("/e/{segment}/feed.xml")
+    async def feed(request: Request, segment: str) -> Response:
+        body = await run_in_threadpool(archive.atom_feed, app, segment, app.clock())
+        if body is None:
+            return not_found(request)
+        return Response(
+            body, media_type="application/atom+xml; charset=utf-8", headers=ARCHIVE_HEADERS
+        )
+
+    @api.get("/e/{segment}/", response_class=HTMLResponse)
+    async def segment_page(request: Request, segment: str) -> HTMLResponse:
+        raw_page = request.query_params.get("page", "1")
+        page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 0
+        found = await run_in_threadpool(archive.segment_archive, app, segment, page)
+        if found is None:
+            return not_found(request)
+        locale = ctx.public_locale(request)
+        t = Strings(locale)
+        title = t("archive_segment_title", segment=found.title)
+        if found.page > 1:
+            title = f"{title} · {t('archive_page', page=found.page)}"
+        return ctx.pages.page(
+            "archive.html",
+            locale,
+            headers=ARCHIVE_HEADERS,
+            title=title,
+            segments=[found],
+            single=True,
+            page_size=archive.PAGE_SIZE,
+        )
+
+    return api
