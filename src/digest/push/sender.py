@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_INLINE_WAIT = 120.0  # wait in the run for rows due this soon; later ones end the run
 MIN_TTL, MAX_TTL = 60, 28 * 86400
+T = TypeVar("T")
 
 
 def ttl_until_next(segment: Segment, edition_date: date, timezone: str, now: datetime) -> int:
@@ -59,6 +62,16 @@ def ttl_until_next(segment: Segment, edition_date: date, timezone: str, now: dat
     nxt = trigger.get_next_fire_time(None, after)
     seconds = (nxt - now).total_seconds() if nxt else MAX_TTL
     return int(min(MAX_TTL, max(MIN_TTL, seconds)))
+
+
+def run_coroutine(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end: here, or in a thread when this one runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="webpush") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
 
 
 class WebPushSender:
@@ -104,7 +117,7 @@ class WebPushSender:
         if self.retry_unknown:
             with self.app.engine.begin() as conn:
                 ledger.retry_unknown_push(conn, edition.id, self.app.clock())
-        return asyncio.run(_Run(self, edition, control).run())
+        return run_coroutine(lambda: _Run(self, edition, control).run())
 
 
 class _Run:
