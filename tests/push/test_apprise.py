@@ -49,7 +49,8 @@ def test_posts_once_per_edition_and_url_with_links(
     assert sorted(p[0] for p in receiver.posts) == ["/hook-a", "/secret-hook"]
     body = receiver.posts[0][2]
     assert body["title"].startswith("SKN Markets — Markets En, 30 January 2026")
-    assert "[DAX closes at a record as tech stocks rally](https://www.skn.example/" in body["message"]
+    lead = "[DAX closes at a record as tech stocks rally](https://www.skn.example/"
+    assert lead in body["message"]
     assert "(https://digest.skn.example/e/markets-en/2026-01-30)" in body["message"]
     again = run(app, edition, {"HOOK_PATH": "secret-hook"})
     assert again.sent_now == 0 and len(receiver.posts) == 2

@@ -104,3 +104,32 @@ def test_a_hanging_service_times_out_and_nothing_is_lost(
         attempts = conn.execute(select(PushDeliveryRow.attempts)).scalar_one()
     assert attempts == 2
     app.engine.dispose()
+
+
+def test_local_time_delivery_waits_for_each_timezone(
+    tmp_path: Path, ca_bundle: Path, push_service: PushServiceStandIn
+) -> None:
+    from datetime import UTC, datetime
+
+    from digest.config import parse_config
+    from tests.conftest import FixedClock
+    from tests.push.helpers import push_config_dict
+
+    raw = push_config_dict(tmp_path, ca_bundle)
+    raw["segments"][0].update(local_time_delivery=True, schedule="0 7 * * *")
+    clock = FixedClock(datetime(2026, 1, 30, 6, 30, tzinfo=UTC))
+    app = push_app(parse_config(raw, "test"), clock)
+    london, jerusalem = push_service.subscribe(), push_service.subscribe()
+    subscribe(app, london, timezone="Europe/London")
+    subscribe(app, jerusalem, timezone="Asia/Jerusalem", locale="he")
+    edition = store_edition(app)
+    first = send(app, edition)
+    assert first.counts["sent"] == 1 and first.waiting == 1
+    assert first.next_due == datetime(2026, 1, 30, 7, 0, tzinfo=UTC)
+    assert len(push_service.received(jerusalem.id)) == 1 and not push_service.received(london.id)
+    clock.now = datetime(2026, 1, 30, 7, 0, 1, tzinfo=UTC)
+    second = send(app, edition)
+    assert second.counts["sent"] == 2 and second.sent_now == 1
+    [push] = push_service.received(london.id)
+    assert 86000 < push.ttl <= 86400  # until tomorrow's edition
+    app.engine.dispose()
