@@ -91,6 +91,18 @@ class App:
             )
             return bool(result.rowcount == 1)
 
+    def create_vapid_key(self) -> bool:
+        """Store a new Web Push (VAPID) key unless one is kept; True when this call made it."""
+        from digest.push.vapid import new_private_key
+
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                upsert_insert(conn, SettingRow)
+                .values(key=VAPID_SETTING, value=new_private_key())
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            return bool(result.rowcount == 1)
+
     def _stored_secret_key(self) -> str:
         """The signing key kept in the database, generated on first use."""
         return self._stored_setting(SECRET_SETTING, lambda: pysecrets.token_urlsafe(48))

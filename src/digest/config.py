@@ -494,6 +494,13 @@ def load_secrets() -> Secrets:
     for key, value in values.items():
         if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:
             raise ConfigError(f"{names[key]} is set to a placeholder value; set the real secret")
+    if values["vapid_private_key"] is not None:
+        from digest.push.vapid import VapidKeyError, load_vapid
+
+        try:
+            load_vapid(values["vapid_private_key"])
+        except VapidKeyError as exc:
+            raise ConfigError(f"DIGEST_VAPID_PRIVATE_KEY: {exc}") from None
     secret = values["secret_key"]
     if secret is not None and len(secret) < 32:
         raise ConfigError("DIGEST_SECRET_KEY must be at least 32 characters long")

@@ -79,7 +79,26 @@ def ensure_signing_key(app: App) -> InitStep:
 # The installation steps after the configuration, in order. Each takes the wired App and
 # reports one InitStep; each must be safe to repeat. New steps (VAPID keys for Web Push,
 # issue #13) go at the end of this tuple.
-INSTALL_STEPS: tuple[Callable[[App], InitStep], ...] = (migrate_database, ensure_signing_key)
+def ensure_vapid_key(app: App) -> InitStep:
+    """The Web Push (VAPID) key: DIGEST_VAPID_PRIVATE_KEY when set, else one stored once.
+
+    The detail is the public key (what browsers subscribe with).
+    """
+    from digest.push.vapid import load_vapid, public_key_b64
+
+    if app.secrets.vapid_private_key:
+        outcome = Outcome.ENVIRONMENT
+    else:
+        outcome = Outcome.CREATED if app.create_vapid_key() else Outcome.KEPT
+    public = public_key_b64(load_vapid(app.vapid_private_key))
+    return InitStep("web push key", outcome, public)
+
+
+INSTALL_STEPS: tuple[Callable[[App], InitStep], ...] = (
+    migrate_database,
+    ensure_signing_key,
+    ensure_vapid_key,
+)
 
 
 def install(app: App) -> list[InitStep]:

@@ -88,6 +88,12 @@ def _init_line(step: Any, database: str) -> str:
         ("signing key", Outcome.CREATED): "signing key: created and kept in the database",
         ("signing key", Outcome.KEPT): "signing key: kept (already in the database)",
         ("signing key", Outcome.ENVIRONMENT): "signing key: from DIGEST_SECRET_KEY",
+        ("web push key", Outcome.CREATED): "web push (VAPID) key: created and kept in the "
+        f"database; public key {step.detail}",
+        ("web push key", Outcome.KEPT): "web push (VAPID) key: kept (already in the "
+        f"database); public key {step.detail}",
+        ("web push key", Outcome.ENVIRONMENT): "web push (VAPID) key: from "
+        f"DIGEST_VAPID_PRIVATE_KEY; public key {step.detail}",
     }
     return texts.get((step.step, step.outcome), f"{step.step}: {step.outcome} {step.detail}")
 

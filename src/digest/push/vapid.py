@@ -77,3 +77,4 @@ class VapidSigner:
             self._cache[origin] = (float(expires), value)
             self.signed += 1
             return value
+
