@@ -6,7 +6,7 @@ two ledgers that keep each (edition, subscription) push and each (edition, Appri
 post to exactly once. ``channel_plans`` marks a channel's ledger as written for an edition.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from digest.store.schema import UTCDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
