@@ -64,13 +64,19 @@ def test_init_json_reports_each_step(tmp_path: Path) -> None:
     report = json.loads(res.stdout)
     assert report["config"] == str(tmp_path / "config.yaml")
     steps = {s["step"]: s["outcome"] for s in report["steps"]}
-    assert steps == {"config": "written", "database": "created", "signing key": "created"}
+    assert steps == {
+        "config": "written",
+        "database": "created",
+        "signing key": "created",
+        "web push key": "created",
+    }
     assert "digest run --demo" in report["next"]
     again = json.loads(digest("init", "--json", cwd=tmp_path, env=NO_KEY).stdout)
     assert {s["step"]: s["outcome"] for s in again["steps"]} == {
         "config": "kept",
         "database": "current",
         "signing key": "kept",
+        "web push key": "kept",
     }
 
 
