@@ -77,4 +77,3 @@ class VapidSigner:
             self._cache[origin] = (float(expires), value)
             self.signed += 1
             return value
-
