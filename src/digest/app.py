@@ -22,7 +22,7 @@ from digest.store.schema import SettingRow
 from digest.tokens import LinkBuilder, TokenSigner
 
 if TYPE_CHECKING:
-    from digest.send.transport import Transport
+    from digest.send.transports.base import Transport
 
 SECRET_SETTING = "token_secret_key"
 VAPID_SETTING = "vapid_private_key"
@@ -77,7 +77,7 @@ class App:
         """The configured transport (or the one a test injected)."""
         if self._transport_override is not None:
             return self._transport_override
-        from digest.send.factory import make_transport
+        from digest.send.transports.factory import make_transport
 
         return make_transport(self.config, self.secrets)
 

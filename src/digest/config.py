@@ -204,6 +204,7 @@ class EmailSettings(_Strict):
 
 class OutboxSettings(_Strict):
     path: str = "outbox"
+    batch_size: int = Field(default=500, ge=1, le=10_000)  # recipients claimed at a time
 
 
 class SendGridSettings(_Strict):

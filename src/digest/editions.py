@@ -6,18 +6,17 @@ The CLI, the scheduler and the web app call these; they hold the flow, the stage
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from digest import lifecycle
 from digest.app import App
 from digest.config import Segment
 from digest.lifecycle import EditionError, EditionState
-from digest.models import Edition, EditionItem, RankResult, RenderedEmail
-from digest.rank import RankInput, rank
+from digest.models import Article, Edition, EditionItem, RankResult, RenderedEmail
+from digest.rank import RankInput, rank, score_article
 from digest.store.articles import articles_for_window
 from digest.store.editions import (
     carried_article_ids,
@@ -26,19 +25,7 @@ from digest.store.editions import (
     previous_cutoff,
 )
 
-if TYPE_CHECKING:
-    from digest.send.dispatcher import SendReport
-
-
-__all__ = ["EditionError", "EditionSkipped", "EditionCancelled", "Draft"]
-
-
-class EditionSkipped(EditionError):
-    """The edition was skipped for the day (for example too few new articles)."""
-
-
-class EditionCancelled(EditionError):
-    """The edition was cancelled by ops; nothing more is sent."""
+__all__ = ["EditionError", "Draft"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,23 +56,9 @@ def draft_edition(
     cutoff = _cutoff(segment, edition_date, now)
     with app.engine.connect() as conn:
         start = previous_cutoff(conn, segment.name, edition_date)
-        if start is None or start >= cutoff:
-            start = cutoff - timedelta(hours=segment.lookback_hours)
-        late_since = start - timedelta(hours=segment.lookback_hours)
-        articles = articles_for_window(conn, start, cutoff, late_since)
-        carried = carried_article_ids(conn, segment.name, edition_date)
-    result = rank(
-        articles,
-        RankInput(
-            segment=segment,
-            topics=app.config.topics,
-            ranking=app.config.ranking,
-            window_start=start,
-            now=cutoff,
-            exclude_ids=frozenset(carried),
-            late_since=late_since,
-        ),
-    )
+    if start is None or start >= cutoff:
+        start = cutoff - timedelta(hours=segment.lookback_hours)
+    result = rank(*_rank_inputs(app, segment, edition_date, start, cutoff))
     items = tuple(
         EditionItem(
             position=i,
@@ -117,6 +90,51 @@ def draft_edition(
     if items:
         edition = replace(edition, subject=_subject(app, segment, edition))
     return Draft(edition=edition, ranking=result)
+
+
+def _rank_inputs(
+    app: App, segment: Segment, edition_date: date, start: datetime, cutoff: datetime
+) -> tuple[list[Article], RankInput]:
+    """The candidates of the window from ``start`` to ``cutoff`` and the ranking's inputs."""
+    late_since = start - timedelta(hours=segment.lookback_hours)
+    with app.engine.connect() as conn:
+        articles = articles_for_window(conn, start, cutoff, late_since)
+        carried = carried_article_ids(conn, segment.name, edition_date)
+    inp = RankInput(
+        segment=segment,
+        topics=app.config.topics,
+        ranking=app.config.ranking,
+        window_start=start,
+        now=cutoff,
+        exclude_ids=frozenset(carried),
+        late_since=late_since,
+    )
+    return list(articles), inp
+
+
+def explain_edition(app: App, edition: Edition) -> RankResult:
+    """The ranking behind ``edition`` as it stands: its own articles, in its order, with their
+    score parts, and every other candidate of its window with the reason it is left out."""
+    segment = app.config.segment(edition.segment)
+    articles, inp = _rank_inputs(
+        app, segment, edition.edition_date, edition.window_start, edition.cutoff_at
+    )
+    ranked = rank(articles, inp)
+    shown = {item.article.id for item in edition.items}
+    scored = {s.article.id: s for s in ranked.selected}
+    scored.update({s.article.id: s for s, _ in ranked.dropped})
+    selected = tuple(
+        scored.get(item.article.id) or score_article(item.article, inp) for item in edition.items
+    )
+    dropped = tuple(
+        [
+            (s, "removed from this edition by an editor")
+            for s in ranked.selected
+            if s.article.id not in shown
+        ]
+        + [(s, why) for s, why in ranked.dropped if s.article.id not in shown]
+    )
+    return RankResult(selected=selected, dropped=dropped)
 
 
 def _subject(app: App, segment: Segment, edition: Edition) -> str:
@@ -215,40 +233,3 @@ def render_variant(app: App, edition: Edition, locale: str) -> RenderedEmail:
 
     segment = app.config.segment(edition.segment)
     return render_edition(edition, _context(app, segment, locale, edition))
-
-
-def send_edition(
-    app: App,
-    segment_name: str,
-    edition_date: date,
-    *,
-    retry_unknown: bool = False,
-    dry_run: bool = False,
-    progress: bool = False,
-    worker_id: str | None = None,
-    processes: int = 1,
-) -> SendReport:
-    """Build the edition if needed and send it; resumes a partial send, never re-sends.
-
-    ``processes`` > 1 lets that many sender processes share a large edition's batches.
-    """
-    from digest.send.dispatcher import send_edition as dispatch
-
-    edition = build_edition(app, segment_name, edition_date)
-    if edition.status == "skipped":
-        raise EditionSkipped(
-            f"edition {segment_name} {edition_date} was skipped: {edition.skip_reason}"
-        )
-    if edition.status == "cancelled":
-        raise EditionCancelled(f"edition {segment_name} {edition_date} was cancelled")
-    variant: Callable[[str], RenderedEmail] = lambda locale: render_variant(app, edition, locale)  # noqa: E731
-    return dispatch(
-        app,
-        edition,
-        variant,
-        retry_unknown=retry_unknown,
-        dry_run=dry_run,
-        progress=progress,
-        worker_id=worker_id,
-        processes=processes,
-    )

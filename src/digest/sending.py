@@ -1,4 +1,4 @@
-"""Use cases for running a send: pause, resume, cancel, and where an edition stands.
+"""Use cases for sending: send, dry run, pause, resume, cancel, and where an edition stands.
 
 The CLI, the scheduler, the desk and the console call these; each change of state goes
 through ``digest.lifecycle``. Senders in every process and on every host watch the
@@ -8,7 +8,7 @@ per sender thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,12 +19,67 @@ from digest import lifecycle
 from digest.app import App
 from digest.lifecycle import EditionError, EditionState, HistoryEntry
 from digest.models import Edition
-from digest.store.deliveries import DeliveryCounts, delivery_counts
+from digest.send.report import DryRunReport, SendReport
 from digest.store.editions import edition_for
+from digest.store.ledger import DeliveryCounts, delivery_counts
 
 
 class NoEdition(EditionError):
     """The segment has no edition for that date."""
+
+
+class NotSendable(EditionError):
+    """The edition cannot be sent in its state (skipped, cancelled, held)."""
+
+
+def send_edition(
+    app: App,
+    segment_name: str,
+    edition_date: date,
+    *,
+    actor: str,
+    retry_unknown: bool = False,
+    progress: bool = False,
+    worker_id: str | None = None,
+    processes: int = 1,
+    channels: Sequence[str] | None = None,
+) -> SendReport:
+    """Build the edition if needed and send it; resumes a partial or paused send, never
+    re-sends. NotSendable for a skipped, cancelled or held edition."""
+    from digest.editions import build_edition, render_variant
+    from digest.send.run import send_edition as run_send
+
+    edition = build_edition(app, segment_name, edition_date, actor=actor)
+    _require_sendable(edition)
+    variant: Callable[[str], Any] = lambda locale: render_variant(app, edition, locale)  # noqa: E731
+    return run_send(
+        app,
+        edition,
+        variant,
+        actor=actor,
+        retry_unknown=retry_unknown,
+        progress=progress,
+        worker_id=worker_id,
+        processes=processes,
+        channels=channels,
+    )
+
+
+def _require_sendable(edition: Edition) -> None:
+    label = f"edition {edition.segment} {edition.edition_date.isoformat()}"
+    if edition.status is EditionState.SKIPPED:
+        raise NotSendable(f"{label} was skipped: {edition.skip_reason}")
+    if edition.status is EditionState.CANCELLED:
+        raise NotSendable(f"{label} was cancelled; nothing more is sent")
+    if edition.status is EditionState.HELD:
+        raise NotSendable(f"{label} is held: it must be approved before it is sent")
+
+
+def dry_run_edition(app: App, segment_name: str, edition_date: date) -> DryRunReport:
+    """What a send would do now, writing nothing (no edition, no ledger row, no state)."""
+    from digest.send.dry_run import dry_run
+
+    return dry_run(app, segment_name, edition_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +118,40 @@ def edition_status(app: App, segment_name: str, edition_date: date) -> StatusVie
     app.config.segment(segment_name)
     with app.engine.connect() as conn:
         edition = edition_for(conn, segment_name, edition_date)
-        if edition is None or edition.id is None:
-            return StatusView(segment_name, edition_date, edition, None)
+    if edition is None or edition.id is None:
+        return StatusView(segment_name, edition_date, edition, None)
+    settle_abandoned(app, edition.id)
+    with app.engine.connect() as conn:
         counts = delivery_counts(conn, edition.id, now=app.clock(), is_dead=is_dead_worker)
         entries = tuple(lifecycle.history(conn, edition.id))
     return StatusView(segment_name, edition_date, edition, counts, entries)
+
+
+def settle_abandoned(app: App, edition_id: int) -> int:
+    """Settle batches whose sender stopped (killed, crashed), as the next send would: never
+    submitted → pending; interrupted → delivered where the transport proves it (the
+    outbox's files), else unknown. Returns how many; writes nothing when there are none."""
+    from digest.config import ConfigError
+    from digest.send.workers import is_dead_worker
+    from digest.store import ledger
+    from digest.store.history import lock_edition_state
+
+    now = app.clock()
+    with app.engine.connect() as conn:
+        if not ledger.abandoned_batches(conn, edition_id, now, is_dead_worker):
+            return 0
+    try:
+        transport = app.transport()
+    except ConfigError:
+        transport = None
+    try:
+        with app.engine.begin() as conn:
+            lock_edition_state(conn, edition_id)
+            settle = getattr(transport, "settle", None)
+            return ledger.recover_abandoned_batches(conn, edition_id, now, is_dead_worker, settle)
+    finally:
+        if transport is not None:
+            transport.close()
 
 
 def _change(

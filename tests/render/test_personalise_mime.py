@@ -17,7 +17,7 @@ from digest.render import (
     personalise,
     substitutions,
 )
-from digest.send.transport import Sender
+from digest.send.transports.base import Sender
 from tests.render.conftest import values
 
 SENDER = Sender(

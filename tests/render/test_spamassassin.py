@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from digest.render import build_mime, list_id, make_message_id, personalise
-from digest.send.transport import Sender
+from digest.send.transports.base import Sender
 from tests.render.conftest import values
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "render"

@@ -172,11 +172,11 @@ def test_broken_source_is_noted_and_the_edition_still_goes_out(
 
 
 def test_edition_sent_by_hand_is_recorded_not_resent(sched_app: tuple[App, FixedClock]) -> None:
-    from digest.editions import send_edition
+    from digest.sending import send_edition
 
     app, clock = sched_app
     ScheduleRunner(app).ingest_if_stale()
-    send_edition(app, "markets-en", TODAY)
+    send_edition(app, "markets-en", TODAY, actor="test")
     clock.now = DUE + timedelta(minutes=2)
     (result,) = ScheduleRunner(app).catch_up()
     assert (result.outcome, result.reason) == ("sent", "edition was already sent")
@@ -213,7 +213,7 @@ def test_provider_outage_is_a_failed_run_and_the_next_run_resumes_the_edition(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     from digest.send.backoff import Backoff
-    from digest.send.sendgrid import SendGridTransport
+    from digest.send.transports.sendgrid import SendGridTransport
     from tests.fakes.sendgrid_server import SCHEMA_FILE, VALID_KEY, SendGridStandIn
 
     if not SCHEMA_FILE.is_file():

@@ -135,6 +135,34 @@ def store_edition(
     return edition
 
 
+def add_article(app: App, at: datetime, *, uid: str = "seed:dax-record") -> int:
+    """A stored markets article published and first seen at ``at``; its id."""
+    with app.engine.begin() as conn:
+        return int(
+            conn.execute(
+                insert(ArticleRow)
+                .values(
+                    uid=uid,
+                    source="seed",
+                    url=f"https://www.skn.example/markets/{uid.split(':')[-1]}",
+                    url_hash=uid.encode().hex()[:64].ljust(64, "0"),
+                    title="DAX closes at a record as tech stocks rally",
+                    summary="Frankfurt's index rose 1.2% on strong results from software makers.",
+                    summary_html="",
+                    author="Dana Levi",
+                    categories=["Markets"],
+                    key_points=["The DAX rose 1.2%", "Software makers led"],
+                    read_minutes=3,
+                    published_at=at,
+                    first_seen_at=at,
+                    content_hash="1" * 64,
+                    updated_at=at,
+                )
+                .returning(ArticleRow.id)
+            ).scalar_one()
+        )
+
+
 def reload(app: App, edition: Edition) -> Edition:
     """The edition as stored now."""
     with app.engine.connect() as conn:

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from digest.config import Secrets
-from digest.send.dispatcher import send_edition
-from digest.send.sendgrid import SendGridTransport
-from digest.send.sendgrid_payload import mail_body
-from digest.send.transport import OutgoingMessage, Sender, SendRow
+from digest.send.run import send_edition
+from digest.send.transports.base import OutgoingMessage, Sender, SendRow
+from digest.send.transports.sendgrid import SendGridTransport
+from digest.send.transports.sendgrid_payload import mail_body
 from digest.store.schema import SendBatchRow
 from tests.fakes.sendgrid_server import SendGridStandIn, limit_problems, mail_send_validator
 from tests.send.cli_support import run_cli, status_json, write_config

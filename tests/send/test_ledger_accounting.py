@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from digest.send.dispatcher import send_edition
-from digest.store import deliveries as ledger
+from digest.send.run import send_edition
+from digest.store import ledger
 from digest.store.schema import DeliveryRow, EditionRow, SendBatchRow, SubscriberRow
 from tests.send.helpers import NOW, add_subscribers, send_config, store_edition, variant_for
 
@@ -137,6 +137,7 @@ def test_a_batch_declared_unknown_meanwhile_is_settled_recipient_by_recipient(
     with app.engine.begin() as conn:
         statements = ledger.BatchStatements(conn, segment, edition.id)
         batch = statements.claim(conn, "w-slow", NOW, NOW + timedelta(seconds=5), horizon=NOW)
+        assert batch is not None and statements.submit(conn, batch, "w-slow", NOW)
     assert batch is not None
     later = NOW + timedelta(minutes=5)
     with app.engine.begin() as conn:  # another process finds the lease run out
@@ -174,6 +175,7 @@ def test_untried_recipients_beside_unknown_ones_go_out_with_the_next_claim(
     with app.engine.begin() as conn:
         statements = ledger.BatchStatements(conn, segment, edition.id)
         first = statements.claim(conn, "w", NOW, lease, horizon=NOW)
+        assert first is not None and statements.submit(conn, first, "w", NOW)
         assert first is not None
         # one recipient went out, the answer for the second was lost, the send stopped
         status = ledger.record_batch_outcome(
@@ -191,6 +193,7 @@ def test_untried_recipients_beside_unknown_ones_go_out_with_the_next_claim(
 
     with app.engine.begin() as conn:  # the next run sends the three never tried, no one else
         second = statements.claim(conn, "w", NOW, lease, horizon=NOW)
+        assert second is not None and statements.submit(conn, second, "w", NOW)
         assert second is not None and second.attempts == 2
         assert [r[0] for r in statements.rows(conn, second.seq, NOW)] == ids[2:]
         status = ledger.record_batch_outcome(
@@ -209,6 +212,7 @@ def test_untried_recipients_beside_unknown_ones_go_out_with_the_next_claim(
     with app.engine.begin() as conn:  # ops re-send the unknown one on purpose
         retry = ledger.BatchStatements(conn, segment, edition.id, ledger.CLAIMABLE_RETRY_UNKNOWN)
         third = retry.claim(conn, "w", NOW, lease, horizon=NOW)
+        assert third is not None and retry.submit(conn, third, "w", NOW)
         assert third is not None
         assert ledger.reopen_unknown_deliveries(conn, third, NOW) == 1
         assert [r[0] for r in retry.rows(conn, third.seq, NOW)] == [ids[1]]

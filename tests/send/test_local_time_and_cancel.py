@@ -7,8 +7,8 @@ from pathlib import Path
 
 from digest import lifecycle
 from digest.config import parse_config
-from digest.send.dispatcher import send_edition
 from digest.send.local_time import local_due_time
+from digest.send.run import send_edition
 from tests.conftest import FixedClock, config_dict
 from tests.send.helpers import add_subscribers, reload, store_edition, variant_for
 
@@ -52,7 +52,7 @@ def test_cancel_stops_at_the_next_batch(tmp_path: Path, new_app, monkeypatch) ->
     app = new_app(send_config(tmp_path, kind="outbox", concurrency=1))
     add_subscribers(app, 30)
     edition = store_edition(app)
-    from digest.send.outbox import OutboxTransport
+    from digest.send.transports.outbox import OutboxTransport
 
     sent_batches: list[str] = []
 

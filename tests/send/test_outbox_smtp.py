@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.send.dispatcher import send_edition
-from digest.send.smtp import SmtpTransport
+from digest.send.run import send_edition
+from digest.send.transports.smtp import SmtpTransport
 from tests.fakes.smtp_server import RecordingSmtp
 from tests.fakes.smtp_server import smtp_server as run_smtp
 from tests.send.helpers import add_subscribers, reload, send_config, store_edition, variant_for

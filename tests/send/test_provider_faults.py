@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from digest.send.backoff import Backoff
-from digest.send.dispatcher import send_edition
 from digest.send.errors import SendAborted
-from digest.send.sendgrid import SendGridTransport
-from digest.store.deliveries import delivery_counts
+from digest.send.run import send_edition
+from digest.send.transports.sendgrid import SendGridTransport
+from digest.store.ledger import delivery_counts
 from tests.send.helpers import add_subscribers, reload, send_config, store_edition, variant_for
 
 
@@ -310,11 +310,11 @@ def test_ineligible_at_send_time_are_suppressed(tmp_path, standin, new_app):
     from digest.store.schema import SubscriberRow
 
     app, edition = _setup(tmp_path, standin, new_app, n=10)
-    from digest.send import dispatcher
+    from digest.store.ledger.session import SqlLedgerSession
 
     # the ledger is planned, then two readers leave before their batch goes out
     variant = variant_for(app.config)
-    real_claim = dispatcher._Job._claim
+    real_claim = SqlLedgerSession.claim
     changed = []
 
     def claim_after_unsubscribe(self, *args):
@@ -332,10 +332,10 @@ def test_ineligible_at_send_time_are_suppressed(tmp_path, standin, new_app):
             changed.append(1)
         return real_claim(self, *args)
 
-    dispatcher._Job._claim = claim_after_unsubscribe
+    SqlLedgerSession.claim = claim_after_unsubscribe  # type: ignore[method-assign]
     try:
         report = send_edition(app, edition, variant)
     finally:
-        dispatcher._Job._claim = real_claim
+        SqlLedgerSession.claim = real_claim  # type: ignore[method-assign]
     assert (report.sent, report.suppressed) == (8, 2)
     assert "reader000001@example.com" not in standin.delivered_counts()

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from digest.send.backoff import Backoff
-from digest.send.dispatcher import send_edition
 from digest.send.errors import SendAborted
-from digest.send.smtp import SmtpTransport
+from digest.send.run import send_edition
+from digest.send.transports.smtp import SmtpTransport
 from tests.fakes.sendgrid_server import SendGridStandIn
 from tests.fakes.smtp_server import RecordingSmtp, smtp_server
 from tests.send.cli_support import run_cli, status_json, write_config
@@ -212,8 +212,9 @@ def test_smtp_server_that_is_not_listening_is_an_outage(tmp_path: Path, new_app)
 
 
 def test_an_outage_met_by_a_helper_process_stops_the_send_as_an_outage() -> None:
-    from digest.send.dispatcher import _merge, _Tally
+    from digest.send.email import _merge
     from digest.send.processes import HelperResult
+    from digest.send.report import Tally as _Tally
 
     tally = _Tally()
     _merge(

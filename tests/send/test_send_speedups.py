@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import delete, insert, update
 
 from digest.render import list_unsubscribe
-from digest.send.sendgrid_client import OfficialClientPoster
-from digest.send.sendgrid_payload import BodyEncoder
-from digest.store import deliveries as ledger
+from digest.send.transports.sendgrid_client import OfficialClientPoster
+from digest.send.transports.sendgrid_payload import BodyEncoder
+from digest.store import ledger
 from digest.store.schema import SubscriberRow, SubscriberSegmentRow, SuppressionRow
 from digest.tokens import TokenSigner
 from tests.fakes.sendgrid_server import SendGridStandIn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from digest.send.dispatcher import send_edition
+from digest.send.run import send_edition
 from tests.send.helpers import (
     add_subscribers,
     reload,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from digest.send.transport import (
+from digest.send.transports.base import (
     BatchOutcome,
     BatchRecipient,
     OutgoingMessage,

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from digest.app import App
-from digest.editions import build_edition, send_edition
+from digest.editions import build_edition
+from digest.sending import send_edition
 from digest.store.articles import upsert_articles
 from digest.store.subscribers import subscriber_by_email
 from tests.conftest import FixedClock, make_app, make_config
@@ -83,7 +84,7 @@ def test_subscribe_confirm_receive_one_click_unsubscribe_receive_nothing(
 
         _seed(live_app, "DAX closes at a record", 2)
         day1 = date(2026, 1, 30)
-        report = send_edition(live_app, "markets-en", day1)
+        report = send_edition(live_app, "markets-en", day1, actor="test")
         assert report.edition_status == "sent"
         [edition_copy] = [
             m
@@ -106,7 +107,7 @@ def test_subscribe_confirm_receive_one_click_unsubscribe_receive_nothing(
         before = len(_to(live_app, address))
         clock.now = NOW + timedelta(days=1)
         _seed(live_app, "Stocks rally on the DAX again", 2, now=clock.now)
-        send_edition(live_app, "markets-en", date(2026, 1, 31))
+        send_edition(live_app, "markets-en", date(2026, 1, 31), actor="test")
         assert len(_to(live_app, address)) == before  # nothing more
 
 
@@ -130,7 +131,7 @@ def test_unsubscribe_after_the_edition_was_built_stops_that_copy(
         assert sub is not None
         url = live_app.links.unsubscribe_url(sub.id, "markets-en").removeprefix(BASE)
         assert http.post(url, data={"List-Unsubscribe": "One-Click"}).status_code == 200
-        send_edition(live_app, "markets-en", date(2026, 1, 30))
+        send_edition(live_app, "markets-en", date(2026, 1, 30), actor="test")
         page = http.get("/e/markets-en/2026-01-30")
         assert page.status_code == 200 and "DAX opens higher" in page.text
         assert stays not in page.text and "/manage" in page.text  # neutral, nobody's links

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from digest.app import App
-from digest.send.transport import TransportError
+from digest.send.transports.base import TransportError
 from digest.store.schema import ConsentRow, SubscriberRow
 from digest.store.subscribers import subscriber_by_email
 from digest.store.subscriptions import add_suppression

@@ -1,8 +1,10 @@
 """The ``digest`` command line: thin click commands over the use cases.
 
 Exit codes: 0 ok; 1 the command ran but something in it failed (a source, a recipient);
-2 bad usage, configuration or database; 3 a fatal provider error (credentials);
-70 an internal error (set DIGEST_DEBUG=1 for the traceback); 130 interrupted.
+2 bad usage, configuration or database; 3 the provider refused us or stayed unavailable;
+4 the edition cannot do what was asked (sending a skipped, cancelled or held edition,
+pausing what is not sending: the lifecycle refuses); 5 `digest serve`: the address is in
+use; 70 an internal error (set DIGEST_DEBUG=1 for the traceback); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from digest.store.db import StoreError, is_current
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_FATAL = 3
+EXIT_REFUSED = 4
+EXIT_PORT_BUSY = 5
 EXIT_INTERNAL = 70
 
 
@@ -151,7 +155,7 @@ def _register_all() -> None:
 
     pipeline.register(cli)
     subscribers.register(cli)
-    optional = ("sending", "schedule", "subscriptions", "users")
+    optional = ("sending", "edition_state", "schedule", "subscriptions", "users")
     for name in optional:
         try:
             module = __import__(f"digest.cli.{name}", fromlist=["register"])
@@ -170,10 +174,13 @@ _register_all()
 
 def _error_exit_code(exc: BaseException) -> tuple[str, int] | None:
     """Map a known exception to (message, exit code); None if it is not one of ours."""
-    from digest.editions import EditionError
+    from digest.lifecycle import EditionError, TransitionRefused
+    from digest.sending import NoEdition, NotSendable
 
     if isinstance(exc, CliError):
         return exc.message, exc.exit_code
+    if isinstance(exc, TransitionRefused | NotSendable | NoEdition):
+        return str(exc), EXIT_REFUSED
     if isinstance(exc, ConfigError | StoreError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, EditionError):
@@ -181,7 +188,7 @@ def _error_exit_code(exc: BaseException) -> tuple[str, int] | None:
     for modname, clsname, code in (
         ("digest.render", "ComplianceError", EXIT_FAILED),
         ("digest.render", "RenderError", EXIT_USAGE),
-        ("digest.send.transport", "TransportError", EXIT_FAILED),
+        ("digest.send.transports.base", "TransportError", EXIT_FAILED),
         ("digest.tokens", "TokenError", EXIT_USAGE),
         ("digest.scheduling.errors", "ScheduleError", EXIT_USAGE),
         ("digest.send.errors", "SendAborted", EXIT_FATAL),

@@ -14,12 +14,9 @@ from digest.cli import EXIT_FAILED, EXIT_FATAL, CliContext, CliError, _safe_url,
 from digest.config import Segment
 from digest.editions import (
     EditionError,
-    draft_edition,
     local_today,
-    render_variant,
-    send_edition,
 )
-from digest.models import Edition, PersonalValues, RankResult
+from digest.models import RankResult
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
@@ -148,48 +145,9 @@ def _print_ingest(report: Any) -> None:
 @pass_ctx
 def segments_cmd(obj: CliContext, as_json: bool) -> None:
     """Each segment: its subscribers, its next scheduled time and its latest edition."""
-    from digest.schedule import last_outcomes
-    from digest.store.editions import recent_editions
-    from digest.store.subscribers import count_segment_recipients
+    from digest.segments import segment_summaries
 
-    app = obj.app()
-    now = app.clock()
-    decisions = last_outcomes(app)
-    rows: list[dict[str, Any]] = []
-    with app.engine.connect() as conn:
-        for seg in app.config.segments:
-            nxt = next_run(seg, now)
-            recent = recent_editions(conn, seg.name, limit=1)
-            decision = decisions.get(seg.name)
-            rows.append(
-                {
-                    "segment": seg.name,
-                    "subscribers": count_segment_recipients(conn, seg, now),
-                    "schedule": seg.schedule,
-                    "timezone": seg.timezone,
-                    "locale": seg.locale,
-                    "next_run": nxt.isoformat() if nxt else None,
-                    "last_edition": (
-                        {
-                            "date": recent[0][0].isoformat(),
-                            "status": recent[0][1],
-                            "reason": recent[0][2],
-                        }
-                        if recent
-                        else None
-                    ),
-                    "last_scheduler_run": (
-                        {
-                            "due_at": decision.due_at.isoformat(),
-                            "edition_date": decision.edition_date.isoformat(),
-                            "outcome": decision.outcome,
-                            "reason": decision.reason,
-                        }
-                        if decision
-                        else None
-                    ),
-                }
-            )
+    rows = segment_summaries(obj.app())
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -210,22 +168,6 @@ def segments_cmd(obj: CliContext, as_json: bool) -> None:
                 f"    scheduler: {run['edition_date']} (due {run['due_at']}) {run['outcome']}"
                 + (f": {run['reason']}" if run["reason"] else "")
             )
-
-
-def _preview_edition(
-    obj: CliContext, segment_name: str, date_s: str | None
-) -> tuple[Edition, RankResult | None]:
-    from digest.store.editions import edition_for
-
-    app = obj.app()
-    segment = app.config.segment(segment_name)
-    d = _parse_date(date_s, segment, app.clock())
-    with app.engine.connect() as conn:
-        stored = edition_for(conn, segment.name, d)
-    draft = draft_edition(app, segment.name, d)
-    if stored is not None:
-        return stored, draft.ranking
-    return draft.edition, draft.ranking
 
 
 def _explain(result: RankResult) -> list[str]:
@@ -273,11 +215,16 @@ def preview_cmd(
     locale: str | None,
 ) -> None:
     """Show the segment's edition as subscribers will get it (stored, or a draft of now)."""
+    from digest.previews import explain as explain_preview
+    from digest.previews import preview_edition, preview_mime, sample_values
+
     app = obj.app()
     seg = app.config.segment(segment)
-    edition, ranking = _preview_edition(obj, segment, date_s)
-    if explain and ranking is not None:
-        for line in _explain(ranking):
+    locale = _preview_locale(seg, locale)
+    shown = preview_edition(app, segment, _parse_date(date_s, seg, app.clock()))
+    edition = shown.edition
+    if explain:
+        for line in _explain(explain_preview(app, shown)):
             click.echo(line, err=fmt != "text" and out is None)
     if edition.status == "skipped" and not edition.items:
         click.echo(
@@ -305,45 +252,36 @@ def preview_cmd(
         }
         _emit(json.dumps(payload, indent=2, ensure_ascii=False), out)
         return
-    from digest.render import build_mime, list_id, make_message_id, personalise
-    from digest.send.transport import Sender
-
-    rendered = render_variant(app, edition, locale or seg.locale)
+    rendered, eml = preview_mime(app, edition, locale)
     if rendered.dropped_for_budget:
         click.echo(
             f"note: {len(rendered.dropped_for_budget)} article(s) dropped to stay within "
             f"{app.config.email.html_budget_kb:g} KB: " + "; ".join(rendered.dropped_for_budget),
             err=True,
         )
-    values = PersonalValues(
-        name="Preview Reader",
-        email="preview@example.com",
-        unsubscribe_url=f"{app.config.publication.base_url}/u/preview",
-        preferences_url=f"{app.config.publication.base_url}/p/preview",
-    )
-    pub = app.config.publication
-    email = personalise(
-        rendered,
-        values,
-        list_id=list_id(app.config),
-        unsubscribe_mailto=app.config.email.unsubscribe_mailto,
-    )
+    if fmt == "eml":
+        _emit(eml, out)
+        return
+    from digest.previews import personalised
+
+    email = personalised(app, edition, rendered, sample_values(app))
     if fmt == "html":
         _emit(email.html, out)
-    elif fmt == "text":
-        _emit(f"Subject: {email.subject}\n\n{email.text}", out)
     else:
-        msg = build_mime(
-            email,
-            sender=Sender(pub.from_email, pub.from_name, pub.reply_to),
-            to_email=values.email,
-            to_name=values.name,
-            message_id=make_message_id(
-                list_id(app.config), f"preview-{edition.segment}-{edition.edition_date}"
-            ),
-            date=app.clock(),
+        _emit(f"Subject: {email.subject}\n\n{email.text}", out)
+
+
+def _preview_locale(segment: Segment, locale: str | None) -> str:
+    """The variant to preview: the segment's locale, or one of the supported ones asked for."""
+    from digest.config import SUPPORTED_LOCALES
+
+    if locale is None:
+        return segment.locale
+    if locale not in SUPPORTED_LOCALES:
+        raise CliError(
+            f"--locale {locale!r} is not supported; supported: {', '.join(SUPPORTED_LOCALES)}"
         )
-        _emit(msg.as_string(), out)
+    return locale
 
 
 def _emit(text: str, out: str | None) -> None:
@@ -376,7 +314,11 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
     now = app.clock()
     report = ingest_sources(app)
     _print_ingest(report)
-    due = [s for s in app.config.segments if demo or _due_today(s, now)]
+    from digest.cli import cli_actor
+    from digest.segments import count_articles, due_today
+    from digest.sending import send_edition
+
+    due = list(app.config.segments) if demo else due_today(app, now)
     if not due:
         click.echo("no segment is due now")
     exit_code = 1 if report.failed else 0
@@ -385,7 +327,7 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
     for seg in due:
         d = local_today(seg, now)
         try:
-            rep = send_edition(app, seg.name, d)
+            rep = send_edition(app, seg.name, d, actor=cli_actor())
         except EditionError as exc:
             click.echo(f"{seg.name} {d}: {exc}")
             continue
@@ -405,10 +347,7 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
             f"{seg.name} {d}: {rep.recipients} recipient(s): {rep.sent} sent, {rep.failed} failed, "
             f"{rep.suppressed} suppressed, {rep.unknown} unknown{already}"
         )
-    with app.engine.connect() as conn:
-        from digest.store.articles import count_articles
-
-        n_articles = count_articles(conn)
+    n_articles = count_articles(app)
     where = (
         f"outbox {app.config.transport.outbox.path}"
         if app.config.transport.kind == "outbox"
@@ -423,14 +362,6 @@ def run_cmd(obj: CliContext, demo: bool) -> None:
         sys.exit(EXIT_FATAL)
     if exit_code:
         sys.exit(exit_code)
-
-
-def _due_today(segment: Segment, now: datetime) -> bool:
-    """True when the segment's schedule has fired today (its local date) at or before ``now``."""
-    from digest.schedule import edition_date_for, previous_run_time
-
-    due = previous_run_time(segment, now)
-    return due is not None and edition_date_for(segment, due) == local_today(segment, now)
 
 
 def register(group: click.Group) -> None:

@@ -67,6 +67,7 @@ def serve_cmd(
     bind_port = port if port is not None else app.config.web.port
     if not 1 <= bind_port <= 65535:
         raise CliError(f"--port must be between 1 and 65535, not {bind_port}")
+    _require_free_port(bind_host, bind_port)
     click.echo(
         f"serving {for_terminal(app.config.publication.name)} on http://{bind_host}:{bind_port}"
         f" ({workers} worker{'s' if workers > 1 else ''})",
@@ -82,6 +83,25 @@ def serve_cmd(
         log_level=obj.log_level or SERVICE_LEVEL,
         log_format=obj.log_format,
     )
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Stop with EXIT_PORT_BUSY (5) when the address is taken, before uvicorn starts."""
+    import socket
+
+    from digest.cli import EXIT_PORT_BUSY
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another "
+                "`digest serve` running? choose another --port)",
+                EXIT_PORT_BUSY,
+            ) from None
 
 
 @click.command("show")

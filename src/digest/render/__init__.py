@@ -14,9 +14,10 @@ from digest.render.compliance import (
 from digest.render.context import RenderContext
 from digest.render.edition import render_edition
 from digest.render.errors import ComplianceError, RenderError
-from digest.render.mime import build_mime, make_message_id
-from digest.render.personalise import list_id, list_unsubscribe, personalise, substitutions
+from digest.render.mime import build_mime
+from digest.render.personalise import personalise, substitutions
 from digest.render.subject import default_subject
+from digest.send.headers import list_id, list_unsubscribe, make_message_id
 
 __all__ = [
     "ComplianceError",

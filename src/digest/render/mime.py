@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -14,12 +13,8 @@ from digest.models import PersonalisedEmail
 from digest.render.errors import RenderError
 
 if TYPE_CHECKING:
-    from digest.send.transport import Sender
+    from digest.send.transports.base import Sender
 
-_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
-_DOMAIN = re.compile(
-    r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$"
-)
 # RFC 5322's hard limit: a long unbroken URL (List-Unsubscribe) must be folded at spaces
 # or left whole, never turned into encoded-words that mail clients cannot parse.
 _POLICY = policy.SMTP.clone(max_line_length=998)
@@ -34,18 +29,6 @@ _STRUCTURAL = {
     "content-type",
     "content-transfer-encoding",
 }
-
-
-def make_message_id(domain: str, unique: str) -> str:
-    """'<unique@domain>' — deterministic, so a retried send keeps the same Message-ID."""
-    left = _ATEXT.sub("-", unique).strip(".") or ""
-    left = re.sub(r"\.{2,}", ".", left)
-    if not left:
-        raise RenderError(f"Message-ID needs a non-empty unique part (got {unique!r})")
-    host = domain.strip().lower()
-    if not _DOMAIN.match(host):
-        raise RenderError(f"Message-ID domain {domain!r} is not a valid host name")
-    return f"<{left}@{host}>"
 
 
 def _address(name: str, email: str, what: str) -> Address:

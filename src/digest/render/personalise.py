@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import html as htmllib
 from functools import lru_cache
-from urllib.parse import quote, urlsplit
 
-from digest.config import Config
 from digest.models import PersonalisedEmail, PersonalValues, RenderedEmail
 from digest.render.localisation import translations
-
-ONE_CLICK = "List-Unsubscribe=One-Click"
+from digest.send.headers import list_id_value, unsubscribe_headers
 
 
 @lru_cache(maxsize=16)
@@ -37,22 +34,6 @@ def substitutions(rendered: RenderedEmail, values: PersonalValues) -> dict[str, 
     return subs
 
 
-def list_id(config: Config, segment: str | None = None) -> str:
-    """The List-Id identifier: publication.list_id or the public_url host, segment first."""
-    domain = config.publication.list_id or urlsplit(config.publication.base_url).hostname or ""
-    domain = domain.strip().strip("<>").lower()
-    return f"{segment.lower()}.{domain}" if segment else domain
-
-
-def list_unsubscribe(unsubscribe_url: str, mailto: str | None) -> str:
-    """The List-Unsubscribe value: the https URL, then a mailto carrying the same token."""
-    parts = [f"<{unsubscribe_url}>"]
-    if mailto:
-        token = urlsplit(unsubscribe_url).path.rstrip("/").rsplit("/", 1)[-1]
-        parts.append(f"<mailto:{mailto}?subject={quote('unsubscribe ' + token)}>")
-    return ", ".join(parts)
-
-
 def personalise(
     rendered: RenderedEmail,
     values: PersonalValues,
@@ -69,8 +50,6 @@ def personalise(
     for key, token in rendered.text_tokens.items():
         text = text.replace(token, raw[key])
     headers = dict(rendered.headers)
-    headers["List-Unsubscribe"] = list_unsubscribe(values.unsubscribe_url, unsubscribe_mailto)
-    if values.unsubscribe_url.startswith("https://"):
-        headers["List-Unsubscribe-Post"] = ONE_CLICK  # RFC 8058 one-click needs HTTPS
-    headers["List-Id"] = list_id if "<" in list_id else f"<{list_id}>"
+    headers.update(unsubscribe_headers(values.unsubscribe_url, unsubscribe_mailto))
+    headers["List-Id"] = list_id_value(list_id)
     return PersonalisedEmail(subject=rendered.subject, html=html, text=text, headers=headers)

@@ -208,8 +208,9 @@ class ScheduleRunner:
 
     def run(self, plan: PlannedRun) -> ScheduleRun:
         """Build (from fresh content) and send the edition of a due time; record the outcome."""
-        from digest.editions import EditionCancelled, EditionSkipped, build_edition, send_edition
+        from digest.editions import build_edition
         from digest.send.errors import SendAborted
+        from digest.sending import NotSendable, send_edition
 
         with self._segment_locks.setdefault(plan.segment, threading.Lock()):
             with self.app.engine.connect() as conn:
@@ -225,15 +226,21 @@ class ScheduleRunner:
                     exists = edition_for(conn, plan.segment, plan.edition_date) is not None
                 if not exists:
                     note = self.ingest_if_stale()
-                edition = build_edition(self.app, plan.segment, plan.edition_date)
+                edition = build_edition(
+                    self.app, plan.segment, plan.edition_date, actor="scheduler"
+                )
                 if edition.status in ("skipped", "cancelled"):
                     settled = self._settled_by_edition(plan)
                     if settled is not None:
                         return settled
                 report = send_edition(
-                    self.app, plan.segment, plan.edition_date, worker_id=self.worker_id
+                    self.app,
+                    plan.segment,
+                    plan.edition_date,
+                    actor="scheduler",
+                    worker_id=self.worker_id,
                 )
-            except (EditionSkipped, EditionCancelled):
+            except NotSendable:
                 settled = self._settled_by_edition(plan)
                 if settled is not None:
                     return settled
@@ -269,42 +276,61 @@ class ScheduleRunner:
             return self.run(plan)
         if not edition_in_use:
             try:
-                skip_edition(self.app, plan.segment, plan.edition_date, f"missed: {plan.reason}")
+                skip_edition(
+                    self.app,
+                    plan.segment,
+                    plan.edition_date,
+                    f"missed: {plan.reason}",
+                    actor="scheduler",
+                )
             except Exception as exc:
                 log.exception("%s %s: cannot mark skipped", plan.segment, plan.edition_date)
                 return self._record(plan, "failed", f"recording the miss: {_describe_error(exc)}")
         return self._record(plan, "missed", plan.reason)
 
-    def resume_open_sends(self) -> list[str]:
-        """Resume recent editions left in 'sending' (held batches, a crashed sender); notes."""
-        from digest.editions import send_edition
+    def resume_open_sends(self) -> list[ScheduleRun]:
+        """Resume recent editions left in 'sending' (held batches, a crashed sender).
+
+        Returns one unrecorded result per edition resumed: outcome ``resumed`` or
+        ``failed`` with the reason (``scheduler.py --once`` exits 1 on a failure).
+        """
+        from digest.sending import send_edition
         from digest.store.editions import recent_editions
 
-        notes: list[str] = []
+        results: list[ScheduleRun] = []
         for segment in self.app.config.segments:
             with self.app.engine.connect() as conn:
                 open_dates = [
                     r[0] for r in recent_editions(conn, segment.name, limit=3) if r[1] == "sending"
                 ]
             for edition_date in open_dates:
-                with self._segment_locks.setdefault(segment.name, threading.Lock()):
-                    try:
-                        report = send_edition(
-                            self.app, segment.name, edition_date, worker_id=self.worker_id
-                        )
-                    except Exception as exc:
-                        log.error(
-                            "%s %s: resuming the send failed: %s",
-                            segment.name,
-                            edition_date,
-                            _describe_error(exc),
-                        )
-                        notes.append(f"{segment.name} {edition_date}: {_describe_error(exc)}")
-                        continue
-                _, summary = _send_outcome(report)
-                log.info("%s %s: resumed send: %s", segment.name, edition_date, summary)
-                notes.append(f"{segment.name} {edition_date}: {summary}")
-        return notes
+                outcome, summary = self._resume(segment.name, edition_date, send_edition)
+                results.append(
+                    ScheduleRun(
+                        segment=segment.name,
+                        edition_date=edition_date,
+                        due_at=self.app.clock(),
+                        ran_at=self.app.clock(),
+                        outcome=outcome,
+                        reason=summary,
+                        host=self.host,
+                    )
+                )
+        return results
+
+    def _resume(self, segment: str, edition_date: Any, send: Any) -> tuple[str, str]:
+        with self._segment_locks.setdefault(segment, threading.Lock()):
+            try:
+                report = send(
+                    self.app, segment, edition_date, actor="scheduler", worker_id=self.worker_id
+                )
+            except Exception as exc:
+                reason = _describe_error(exc)
+                log.error("%s %s: resuming the send failed: %s", segment, edition_date, reason)
+                return "failed", f"resuming the send failed: {reason}"
+        _, summary = _send_outcome(report)
+        log.info("%s %s: resumed send: %s", segment, edition_date, summary)
+        return "resumed", summary
 
     # -- deciding --------------------------------------------------------------------------
 

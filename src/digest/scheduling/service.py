@@ -220,8 +220,7 @@ def run_scheduler(app: App, *, once: bool = False) -> list[ScheduleRun]:
     if once:
         runner.ingest_if_stale()
         runs = runner.catch_up()
-        runner.resume_open_sends()
-        return runs
+        return runs + runner.resume_open_sends()
     scheduler = build_scheduler(app)
     _RUNTIME.scheduler = scheduler
     in_main_thread = threading.current_thread() is threading.main_thread()

@@ -182,7 +182,7 @@ def run_helper(plan: HelperPlan, flag: Any, slots: Any, index: int, results: Any
     import signal
 
     from digest.app import build
-    from digest.send.dispatcher import run_claim_loop
+    from digest.send.email import run_helper_loop
     from digest.send.errors import SendError
 
     # Ctrl-C reaches every process of the terminal: let the main process decide, and
@@ -194,7 +194,7 @@ def run_helper(plan: HelperPlan, flag: Any, slots: Any, index: int, results: Any
     try:
         watcher = threading.Thread(target=_watch_parent, args=(plan.parent_pid, stop), daemon=True)
         watcher.start()
-        tally = run_claim_loop(
+        tally = run_helper_loop(
             app,
             plan.edition,
             plan.variants,

@@ -45,6 +45,13 @@ class RateLimiter:
             wait = start - now
         return self._wait(wait, stop)
 
+    def refund(self, messages: int) -> None:
+        """Give back tokens taken for ``messages`` that will not be sent."""
+        if self._rate is None or messages <= 0:
+            return
+        with self._lock:
+            self._next_free = max(self._monotonic(), self._next_free - messages / self._rate)
+
     def wait_for_pause(self, stop: threading.Event | None = None) -> bool:
         """Wait out a shared pause, if one is in force; False if ``stop`` was set."""
         with self._lock:

@@ -40,6 +40,13 @@ def lock_edition_state(conn: Connection, edition_id: int) -> tuple[str, str] | N
     return row.status, f"{row.segment} {row.edition_date.isoformat()}"
 
 
+def edition_state(conn: Connection, edition_id: int) -> str | None:
+    """The edition's state as stored now (no lock), or None if it does not exist."""
+    return conn.execute(
+        select(EditionRow.status).where(EditionRow.id == edition_id)
+    ).scalar_one_or_none()
+
+
 def write_state(
     conn: Connection, edition_id: int, state: str, now: datetime, *, reason: str | None = None
 ) -> None:

@@ -326,3 +326,14 @@ def iter_subscribers_for_export(
         for r in rows:
             yield _to_record(r, segs.get(r.id, ()))
         after = ids[-1]
+
+
+def count_segment_members(conn: Connection, segment: str) -> int:
+    """How many subscribers are opted into the segment, whatever their status."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(SubscriberSegmentRow)
+            .where(SubscriberSegmentRow.segment == segment)
+        ).scalar_one()
+    )

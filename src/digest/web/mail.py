@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from digest.config import ConfigError
 from digest.models import PersonalValues, Recipient, RenderedEmail
-from digest.send.transport import (
+from digest.send.transports.base import (
     BatchRecipient,
     OutgoingMessage,
     Sender,
@@ -25,7 +25,7 @@ from digest.web.templating import PageRenderer
 
 if TYPE_CHECKING:
     from digest.app import App
-    from digest.send.transport import Transport
+    from digest.send.transports.base import Transport
 
 log = logging.getLogger(__name__)
 

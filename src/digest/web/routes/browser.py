@@ -14,13 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from digest.models import PersonalValues
-from digest.store.editions import edition_for
 from digest.web.context import WebContext
 from digest.web.strings import Strings
 
 log = logging.getLogger(__name__)
-PUBLISHED = ("sending", "sent")
 EDITION_HEADERS = {
     "Cache-Control": "public, max-age=300",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -34,31 +31,14 @@ EDITION_HEADERS = {
 
 def render_public_edition(ctx: WebContext, segment_name: str, edition_date: date) -> str | None:
     """The edition's HTML with neutral personal values; None if it is not published."""
-    try:
-        from digest.editions import render_variant
-        from digest.render.personalise import list_id, personalise
-    except ImportError as exc:  # the render stage is not installed in this build
-        log.error("view in browser unavailable: %s", exc)
-        return None
-    app = ctx.app
-    segment = next((s for s in app.config.segments if s.name == segment_name), None)
-    if segment is None:
-        return None
-    with app.engine.connect() as conn:
-        edition = edition_for(conn, segment_name, edition_date)
-    if edition is None or edition.status not in PUBLISHED:
-        return None
-    rendered = render_variant(app, edition, segment.locale)
-    manage = f"{app.links.base_url}/manage?lang={segment.locale}"
-    neutral = PersonalValues(name="", email="", unsubscribe_url=manage, preferences_url=manage)
-    personal = personalise(
-        rendered,
-        neutral,
-        list_id=list_id(app.config, segment.name),
-        unsubscribe_mailto=None,
-    )
     from digest.archive import decorate_edition_page, edition_nav
+    from digest.previews import public_edition_html
 
+    app = ctx.app
+    html = public_edition_html(app, segment_name, edition_date)
+    if html is None:
+        return None
+    segment = app.config.segment(segment_name)
     t = Strings(segment.locale)
     labels = {
         "previous": t("edition_previous"),
@@ -67,7 +47,7 @@ def render_public_edition(ctx: WebContext, segment_name: str, edition_date: date
         "nav": t("archive_title"),
     }
     nav = edition_nav(app, segment.name, edition_date)
-    return decorate_edition_page(personal.html, nav, labels, t.direction)
+    return decorate_edition_page(html, nav, labels, t.direction)
 
 
 def router(ctx: WebContext) -> APIRouter:

@@ -18,8 +18,13 @@ from datetime import UTC, datetime, timedelta
 from digest.config import SmtpSettings
 from digest.render import RenderError
 from digest.send.backoff import Backoff
-from digest.send.copies import recipient_copy
-from digest.send.transport import BatchOutcome, BatchRecipient, OutgoingMessage, TransportError
+from digest.send.transports.base import (
+    BatchOutcome,
+    BatchRecipient,
+    OutgoingMessage,
+    TransportError,
+)
+from digest.send.transports.copies import recipient_copy
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 _BARE_LF = re.compile(rb"(?<!\r)\n")

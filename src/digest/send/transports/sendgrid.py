@@ -21,20 +21,20 @@ from typing import Any
 from digest.config import SendGridSettings
 from digest.models import RenderedEmail
 from digest.send.backoff import Backoff, provider_wait_seconds
-from digest.send.sendgrid_client import AnswerLost, NotSent, OfficialClientPoster
-from digest.send.sendgrid_payload import (
-    MAX_BODY_BYTES,
-    MAX_PERSONALIZATIONS,
-    BodyEncoder,
-    PayloadError,
-    encode_body,
-)
-from digest.send.transport import (
+from digest.send.transports.base import (
     BatchOutcome,
     BatchRecipient,
     OutgoingMessage,
     SendRow,
     TransportError,
+)
+from digest.send.transports.sendgrid_client import AnswerLost, NotSent, OfficialClientPoster
+from digest.send.transports.sendgrid_payload import (
+    MAX_BODY_BYTES,
+    MAX_PERSONALIZATIONS,
+    BodyEncoder,
+    PayloadError,
+    encode_body,
 )
 
 _PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)(?:\.|$)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from digest.render import build_mime, make_message_id, personalise
-from digest.send.transport import BatchRecipient, OutgoingMessage
+from digest.send.transports.base import BatchRecipient, OutgoingMessage
 
 
 def recipient_copy(

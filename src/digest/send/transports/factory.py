@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from digest.config import Config, ConfigError, Secrets
-from digest.send.transport import Transport
+from digest.send.transports.base import Transport
 
 
 def make_transport(config: Config, secrets: Secrets) -> Transport:
     """The transport named by ``transport.kind``; ConfigError when its secret is missing."""
     kind = config.transport.kind
     if kind == "outbox":
-        from digest.send.outbox import OutboxTransport
+        from digest.send.transports.outbox import OutboxTransport
 
-        return OutboxTransport(config.transport.outbox.path)
+        outbox = config.transport.outbox
+        return OutboxTransport(outbox.path, batch_size=outbox.batch_size)
     if kind == "sendgrid":
         if not secrets.sendgrid_api_key:
             raise ConfigError(
                 "transport.kind is sendgrid but SENDGRID_API_KEY is not set in the environment"
             )
-        from digest.send.sendgrid import SendGridTransport
+        from digest.send.transports.sendgrid import SendGridTransport
 
         return SendGridTransport(secrets.sendgrid_api_key, config.transport.sendgrid)
     if kind == "smtp":
@@ -27,7 +28,7 @@ def make_transport(config: Config, secrets: Secrets) -> Transport:
             raise ConfigError(
                 "transport.smtp.username is set but SMTP_PASSWORD is not set in the environment"
             )
-        from digest.send.smtp import SmtpTransport
+        from digest.send.transports.smtp import SmtpTransport
 
         return SmtpTransport(smtp, password=secrets.smtp_password)
     raise ConfigError(f"transport.kind: unknown transport {kind!r}")

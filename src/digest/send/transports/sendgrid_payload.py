@@ -17,8 +17,9 @@ from json.encoder import encode_basestring_ascii as _q  # the C string encoder j
 from typing import Any
 
 from digest.models import PersonalValues, RenderedEmail
-from digest.render import list_unsubscribe, substitutions
-from digest.send.transport import BatchRecipient, OutgoingMessage
+from digest.render import substitutions
+from digest.send.headers import ONE_CLICK, list_id_value, list_unsubscribe, unsubscribe_headers
+from digest.send.transports.base import BatchRecipient, OutgoingMessage
 
 MAX_PERSONALIZATIONS = 1000
 MAX_BODY_BYTES = 30 * 1024 * 1024  # SendGrid refuses requests of 30 MB or more
@@ -40,11 +41,7 @@ def personalization(
     to: dict[str, str] = {"email": item.recipient.email}
     if item.recipient.name.strip():
         to["name"] = " ".join(item.recipient.name.split())
-    headers = {
-        "List-Unsubscribe": list_unsubscribe(values.unsubscribe_url, message.unsubscribe_mailto)
-    }
-    if values.unsubscribe_url.startswith("https://"):
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    headers = unsubscribe_headers(values.unsubscribe_url, message.unsubscribe_mailto)
     entry: dict[str, Any] = {"to": [to], "headers": headers}
     subs = substitutions(message.rendered, values)
     if subs:
@@ -93,7 +90,7 @@ def _message_fields(
         sender["name"] = message.sender.from_name
     headers = {k: v for k, v in rendered.headers.items() if not _personal_header(k)}
     if message.list_id:
-        headers["List-Id"] = message.list_id if "<" in message.list_id else f"<{message.list_id}>"
+        headers["List-Id"] = list_id_value(message.list_id)
     body: dict[str, Any] = {
         "from": sender,
         "subject": rendered.subject,
@@ -186,7 +183,7 @@ class BodyEncoder:
         )
 
     def _list_unsubscribe(self, unsubscribe_url: str) -> str:
-        """The List-Unsubscribe value; the same text as ``render.list_unsubscribe`` gives."""
+        """The List-Unsubscribe value; the same text as ``headers.list_unsubscribe`` gives."""
         mailto = self._mailto
         if not mailto:
             return f"<{unsubscribe_url}>"
@@ -213,7 +210,7 @@ def _html_plain(value: str) -> bool:
 _QUOTE_SAFE = re.compile(r"[A-Za-z0-9_.~-]+")  # what urllib.parse.quote never escapes
 
 
-_ONE_CLICK = ',"List-Unsubscribe-Post":"List-Unsubscribe=One-Click"'  # RFC 8058
+_ONE_CLICK = f',"List-Unsubscribe-Post":"{ONE_CLICK}"'  # RFC 8058
 
 
 def encode_body(

@@ -14,8 +14,13 @@ from pathlib import Path
 
 from digest.render import RenderError
 from digest.send.backoff import Backoff
-from digest.send.copies import recipient_copy
-from digest.send.transport import BatchOutcome, BatchRecipient, OutgoingMessage, TransportError
+from digest.send.transports.base import (
+    BatchOutcome,
+    BatchRecipient,
+    OutgoingMessage,
+    TransportError,
+)
+from digest.send.transports.copies import recipient_copy
 
 
 def outbox_file(root: Path, batch_key: str, subscriber_id: int) -> Path:
@@ -79,6 +84,14 @@ class OutboxTransport:
         if directory is not None:
             _fsync_dir(directory)
         return BatchOutcome(accepted=tuple(accepted), failed=failed)
+
+    def settle(self, batch_key: str, subscriber_ids: Sequence[int]) -> set[int]:
+        """Who in an interrupted batch was delivered: each file on disk is the proof.
+
+        Files are written whole (temporary file, then rename), so a recipient without a
+        file was never written and can be sent again without a second copy.
+        """
+        return {sid for sid in subscriber_ids if outbox_file(self.root, batch_key, sid).exists()}
 
     def close(self) -> None:
         """Nothing to release."""

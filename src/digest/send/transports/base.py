@@ -170,6 +170,17 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+class SettlingTransport(Transport, Protocol):
+    """A transport that can tell, after a crash, who in an interrupted batch was delivered.
+
+    ``settle(batch_key, subscriber_ids)`` returns the ids proven delivered; the rest were
+    not, and go out again with the next run (the outbox: a file on disk is the proof). A
+    transport without it leaves an interrupted batch's recipients ``unknown``.
+    """
+
+    def settle(self, batch_key: str, subscriber_ids: Sequence[int]) -> set[int]: ...
+
+
 class RowTransport(Transport, Protocol):
     """A transport that also takes rows directly (no per-recipient objects on the hot path)."""
 
