@@ -117,3 +117,44 @@ def test_preview_json_and_explain(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "unknown segment 'nope'" in bad.stderr
     bad_date = digest("preview", "markets-en", "--date", "30/01/2026", cwd=tmp_path)
     assert bad_date.returncode == 2 and "--date must be YYYY-MM-DD" in bad_date.stderr
+
+
+def test_preview_explains_the_stored_edition_it_shows(tmp_path: Path) -> None:
+    import sqlite3
+
+    setup(tmp_path)
+    digest("ingest", cwd=tmp_path)
+    sent = digest("send", "markets-en", "--yes", cwd=tmp_path)
+    assert sent.returncode == 0, sent.stderr
+    db = sqlite3.connect(tmp_path / "digest.db")
+    with db:  # an editor took the AI story out of the stored edition
+        db.execute(
+            "UPDATE edition_items SET removed = 1 WHERE article_id = "
+            "(SELECT id FROM articles WHERE title = 'Nvidia bets on AI')"
+        )
+    db.close()
+    shown = json.loads(digest("preview", "markets-en", "--format", "json", cwd=tmp_path).stdout)
+    assert [a["title"] for a in shown["articles"]] == ["SKN | DAX climbs as stocks rally"]
+    explain = digest("preview", "markets-en", "--explain", cwd=tmp_path).stdout
+    selected, _, left_out = explain.partition("left out:")
+    assert "DAX climbs" in selected and "Nvidia" not in selected
+    assert "Nvidia bets on AI: removed from this edition by an editor" in left_out
+
+
+def test_preview_refuses_a_locale_it_cannot_render(tmp_path: Path) -> None:
+    setup(tmp_path)
+    bad = digest("preview", "markets-en", "--locale", "fr", cwd=tmp_path)
+    assert bad.returncode == 2 and "--locale 'fr' is not supported" in bad.stderr
+
+
+def test_serve_on_a_busy_port_exits_5(tmp_path: Path) -> None:
+    import socket
+
+    setup(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        res = digest("serve", "--host", "127.0.0.1", "--port", port, cwd=tmp_path, timeout=60)
+    assert res.returncode == 5, res.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in res.stderr and "Traceback" not in res.stderr

@@ -43,14 +43,21 @@ def send_edition(
     worker_id: str | None = None,
     processes: int = 1,
     channels: Sequence[str] | None = None,
+    resume_paused: bool = True,
 ) -> SendReport:
     """Build the edition if needed and send it; resumes a partial or paused send, never
-    re-sends. NotSendable for a skipped, cancelled or held edition."""
+    re-sends. NotSendable for a skipped, cancelled or held edition, and for a paused one
+    unless ``resume_paused`` (the scheduler leaves a person's pause alone)."""
     from digest.editions import build_edition, render_variant
     from digest.send.run import send_edition as run_send
 
     edition = build_edition(app, segment_name, edition_date, actor=actor)
     _require_sendable(edition)
+    if edition.status is EditionState.PAUSED and not resume_paused:
+        raise NotSendable(
+            f"edition {edition.segment} {edition_date.isoformat()} is paused; "
+            "`digest resume` goes on"
+        )
     variant: Callable[[str], Any] = lambda locale: render_variant(app, edition, locale)  # noqa: E731
     return run_send(
         app,

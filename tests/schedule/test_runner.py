@@ -256,3 +256,24 @@ def test_provider_outage_is_a_failed_run_and_the_next_run_resumes_the_edition(
         edition = edition_status(app, "markets-en", TODAY).edition
         assert edition is not None and edition.status == "sent"
         app.engine.dispose()
+
+
+def test_the_scheduler_leaves_a_paused_edition_paused(sched_app: tuple[App, FixedClock]) -> None:
+    from digest.editions import build_edition
+    from digest.sending import pause_edition
+
+    app, clock = sched_app
+    clock.now = DUE + timedelta(seconds=20)
+    runner = ScheduleRunner(app)
+    runner.ingest_if_stale()
+    edition = build_edition(app, "markets-en", TODAY, actor="test")
+    with app.engine.begin() as conn:
+        from digest import lifecycle
+
+        lifecycle.start(conn, edition.id, actor="cli:ops", now=clock.now)
+    pause_edition(app, "markets-en", TODAY, actor="cli:ops", reason="wrong lead story")
+    (result,) = runner.catch_up()
+    assert result.outcome == "paused" and "digest resume" in (result.reason or "")
+    assert runner.resume_open_sends() == []
+    assert outbox(app) == {}
+    assert edition_status(app, "markets-en", TODAY).state == "paused"

@@ -166,3 +166,42 @@ def test_sending_a_held_or_skipped_edition_is_refused(tmp_path: Path, new_app) -
     skipped = run_cli(config, "send", "markets-en", "--date", store_edition_day, "--yes")
     assert skipped.returncode == 4 and "skipped" in skipped.stderr
     assert not (tmp_path / "outbox").exists()
+
+
+def test_scheduler_once_exits_1_when_a_resume_it_started_failed(tmp_path: Path, new_app) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import REPO
+    from tests.send.cli_support import cli_env
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    config = write_config(
+        tmp_path,
+        kind="sendgrid",
+        outage_after_seconds=0,
+        sendgrid={"host": f"http://127.0.0.1:{port}", "max_retries": 0, "timeout_seconds": 2},
+    )
+    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for seg in raw["segments"]:
+        seg["schedule"] = "0 0 1 1 *"  # not due while the test runs
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    app = new_app(load_config(config))
+    add_subscribers(app, 3)
+    store_edition(app, status="sending", with_article=True)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scheduler.py"), "--config", str(config), "--once"],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=str(tmp_path),
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "markets-en 2026-01-30" in done.stdout and "resuming the send failed" in done.stdout
+    assert "Traceback" not in done.stderr

@@ -214,86 +214,90 @@ def run_send(
     sys.exit(_exit_code(report))
 
 
+@click.command("send")
+@_send_options
+@click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--retry-unknown",
+    is_flag=True,
+    help="Also re-send recipients whose outcome is unknown (they may get a second copy).",
+)
+@click.pass_context
+def send_cmd(
+    ctx: click.Context,
+    segment: str,
+    date_: str | None,
+    as_json: bool,
+    workers: int | None,
+    channels: tuple[str, ...],
+    dry_run: bool,
+    yes: bool,
+    retry_unknown: bool,
+) -> None:
+    """Send SEGMENT's edition (build it if needed); running it again resumes, never re-sends.
+
+    Asks for confirmation on a terminal unless --yes; without a terminal (cron, the
+    scheduler) it proceeds. A paused send is resumed.
+    """
+    from digest.sending import dry_run_edition
+
+    app = _app(ctx)
+    _check_segment(app, segment)
+    edition_date = _edition_date(app, segment, date_)
+    if dry_run:
+        report = dry_run_edition(app, segment, edition_date)
+        if as_json:
+            click.echo(json.dumps(report.as_dict()))
+        else:
+            for line in dry_run_lines(report):
+                click.echo(line)
+        sys.exit(EXIT_OK)
+    if not yes and sys.stdin.isatty() and sys.stdout.isatty():
+        if not _confirm(app, segment, edition_date):
+            click.echo("not sent", err=True)
+            sys.exit(EXIT_OK)
+    run_send(
+        ctx,
+        segment,
+        edition_date,
+        as_json=as_json,
+        workers=workers,
+        channels=channels,
+        retry_unknown=retry_unknown,
+    )
+
+
+@click.command("resume")
+@_send_options
+@click.pass_context
+def resume_cmd(
+    ctx: click.Context,
+    segment: str,
+    date_: str | None,
+    as_json: bool,
+    workers: int | None,
+    channels: tuple[str, ...],
+) -> None:
+    """Resume SEGMENT's paused send and go on sending (a plain `digest send` does too)."""
+    from digest.cli import cli_actor
+    from digest.lifecycle import EditionError
+    from digest.sending import resume_edition
+
+    app = _app(ctx)
+    _check_segment(app, segment)
+    edition_date = _edition_date(app, segment, date_)
+    try:
+        resume_edition(app, segment, edition_date, actor=cli_actor())
+    except EditionError as exc:
+        _fail(str(exc), EXIT_REFUSED)
+    run_send(ctx, segment, edition_date, as_json=as_json, workers=workers, channels=channels)
+
+
 def register(cli_group: click.Group) -> None:
     """Add send and resume to the root command group."""
-
-    @cli_group.command("send")
-    @_send_options
-    @click.option("--dry-run", is_flag=True, help="Show what would happen; write nothing.")
-    @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-    @click.option(
-        "--retry-unknown",
-        is_flag=True,
-        help="Also re-send recipients whose outcome is unknown (they may get a second copy).",
-    )
-    @click.pass_context
-    def send_cmd(
-        ctx: click.Context,
-        segment: str,
-        date_: str | None,
-        as_json: bool,
-        workers: int | None,
-        channels: tuple[str, ...],
-        dry_run: bool,
-        yes: bool,
-        retry_unknown: bool,
-    ) -> None:
-        """Send SEGMENT's edition (build it if needed); running it again resumes, never re-sends.
-
-        Asks for confirmation on a terminal unless --yes; without a terminal (cron, the
-        scheduler) it proceeds. A paused send is resumed.
-        """
-        from digest.sending import dry_run_edition
-
-        app = _app(ctx)
-        _check_segment(app, segment)
-        edition_date = _edition_date(app, segment, date_)
-        if dry_run:
-            report = dry_run_edition(app, segment, edition_date)
-            if as_json:
-                click.echo(json.dumps(report.as_dict()))
-            else:
-                for line in dry_run_lines(report):
-                    click.echo(line)
-            sys.exit(EXIT_OK)
-        if not yes and sys.stdin.isatty() and sys.stdout.isatty():
-            if not _confirm(app, segment, edition_date):
-                click.echo("not sent", err=True)
-                sys.exit(EXIT_OK)
-        run_send(
-            ctx,
-            segment,
-            edition_date,
-            as_json=as_json,
-            workers=workers,
-            channels=channels,
-            retry_unknown=retry_unknown,
-        )
-
-    @cli_group.command("resume")
-    @_send_options
-    @click.pass_context
-    def resume_cmd(
-        ctx: click.Context,
-        segment: str,
-        date_: str | None,
-        as_json: bool,
-        workers: int | None,
-        channels: tuple[str, ...],
-    ) -> None:
-        """Resume SEGMENT's paused send and go on sending (a plain `digest send` does too)."""
-        from digest.cli import cli_actor
-        from digest.lifecycle import EditionError
-        from digest.sending import resume_edition
-
-        app = _app(ctx)
-        _check_segment(app, segment)
-        edition_date = _edition_date(app, segment, date_)
-        try:
-            resume_edition(app, segment, edition_date, actor=cli_actor())
-        except EditionError as exc:
-            _fail(str(exc), EXIT_REFUSED)
-        run_send(ctx, segment, edition_date, as_json=as_json, workers=workers, channels=channels)
+    cli_group.add_command(send_cmd)
+    cli_group.add_command(resume_cmd)
 
 
 def _check_segment(app: Any, segment: str) -> None:

@@ -239,12 +239,15 @@ class ScheduleRunner:
                     plan.edition_date,
                     actor="scheduler",
                     worker_id=self.worker_id,
+                    resume_paused=False,
                 )
-            except NotSendable:
+            except NotSendable as exc:
+                if edition.status == "paused":
+                    return self._unrecorded(plan, "paused", str(exc))
                 settled = self._settled_by_edition(plan)
                 if settled is not None:
                     return settled
-                raise
+                return self._record(plan, "failed", _describe_error(exc))
             except SendAborted as exc:  # expected (no traceback); the edition stays sending
                 return self._record(plan, "failed", _describe_error(exc))
             except Exception as exc:  # recorded and retried while within the grace
@@ -322,7 +325,12 @@ class ScheduleRunner:
         with self._segment_locks.setdefault(segment, threading.Lock()):
             try:
                 report = send(
-                    self.app, segment, edition_date, actor="scheduler", worker_id=self.worker_id
+                    self.app,
+                    segment,
+                    edition_date,
+                    actor="scheduler",
+                    worker_id=self.worker_id,
+                    resume_paused=False,
                 )
             except Exception as exc:
                 reason = _describe_error(exc)

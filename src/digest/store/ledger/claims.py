@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -52,83 +53,14 @@ class BatchStatements:
         statuses: Sequence[str] = CLAIMABLE,
     ) -> None:
         self.edition_id = edition_id
-        at = SendBatchRow.updated_at.type
-        now = bindparam("b_now", type_=at)
-        candidate = (
-            select(SendBatchRow.id)
-            .where(
-                SendBatchRow.edition_id == edition_id,
-                SendBatchRow.status.in_(list(statuses)),
-                or_(
-                    SendBatchRow.not_before.is_(None),
-                    SendBatchRow.not_before <= bindparam("b_horizon", type_=at),
-                ),
-            )
-            # batches not tried yet first: one set aside after a failed round waits its turn
-            .order_by(SendBatchRow.attempts, SendBatchRow.seq)
-            .limit(1)
-        )
-        if conn.dialect.name == "postgresql":
-            candidate = candidate.with_for_update(skip_locked=True)
         sending = (
             select(EditionRow.status).where(EditionRow.id == edition_id).scalar_subquery()
             == "sending"
         )
-        self._claim = (
-            update(SendBatchRow)
-            .where(SendBatchRow.id == candidate.scalar_subquery(), sending)
-            .values(
-                status=BatchState.CLAIMED.value,
-                claimed_by=bindparam("b_worker", type_=SendBatchRow.claimed_by.type),
-                claimed_at=now,
-                lease_expires_at=bindparam("b_lease", type_=at),
-                attempts=SendBatchRow.attempts + 1,
-                updated_at=now,
-            )
-            .returning(
-                SendBatchRow.id,
-                SendBatchRow.seq,
-                SendBatchRow.locale,
-                SendBatchRow.timezone,
-                SendBatchRow.not_before,
-                SendBatchRow.attempts,
-                SendBatchRow.recipient_count,
-            )
-        )
-        self._submit = (
-            update(SendBatchRow)
-            .where(
-                SendBatchRow.id == bindparam("b_id", type_=Integer),
-                SendBatchRow.status == BatchState.CLAIMED.value,
-                SendBatchRow.claimed_by
-                == bindparam("b_worker", type_=SendBatchRow.claimed_by.type),
-                sending,
-            )
-            .values(status=BatchState.SUBMITTING.value, updated_at=now)
-        )
-        # the audience's conditions evaluated on the joined subscriber row itself: one
-        # lookup per recipient instead of a second pass over the batch's subscribers
-        eligible = segment_recipients_query(segment, now).whereclause
-        if eligible is None:
-            raise LedgerError("the segment's recipient query has no conditions")
-        self._rows = (
-            select(
-                DeliveryRow.subscriber_id,
-                SubscriberRow.email,
-                SubscriberRow.name,
-                SubscriberRow.locale,
-                SubscriberRow.timezone,
-                eligible.self_group(),
-            )
-            .select_from(DeliveryRow)
-            .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
-            .where(
-                DeliveryRow.edition_id == edition_id,
-                DeliveryRow.batch_seq == bindparam("b_seq", type_=Integer),
-                DeliveryRow.status.in_(bindparam("b_statuses", expanding=True)),
-            )
-            .order_by(DeliveryRow.subscriber_id)
-        )
+        locking = conn.dialect.name == "postgresql"
+        self._claim = _claim_statement(edition_id, statuses, sending, locking)
+        self._submit = _submit_statement(sending)
+        self._rows = _rows_statement(segment, edition_id)
 
     def claim(
         self,
@@ -184,6 +116,92 @@ class BatchStatements:
             self._rows, {"b_seq": seq, "b_now": now, "b_statuses": list(statuses)}
         )
         return [tuple(r) for r in result]  # type: ignore[misc]
+
+
+_AT = SendBatchRow.updated_at.type
+
+
+def _claim_statement(edition_id: int, statuses: Sequence[str], sending: Any, locking: bool) -> Any:
+    """UPDATE … RETURNING that takes the next due batch while the edition is sending."""
+    now = bindparam("b_now", type_=_AT)
+    candidate = (
+        select(SendBatchRow.id)
+        .where(
+            SendBatchRow.edition_id == edition_id,
+            SendBatchRow.status.in_(list(statuses)),
+            or_(
+                SendBatchRow.not_before.is_(None),
+                SendBatchRow.not_before <= bindparam("b_horizon", type_=_AT),
+            ),
+        )
+        # batches not tried yet first: one set aside after a failed round waits its turn
+        .order_by(SendBatchRow.attempts, SendBatchRow.seq)
+        .limit(1)
+    )
+    if locking:
+        candidate = candidate.with_for_update(skip_locked=True)
+    return (
+        update(SendBatchRow)
+        .where(SendBatchRow.id == candidate.scalar_subquery(), sending)
+        .values(
+            status=BatchState.CLAIMED.value,
+            claimed_by=bindparam("b_worker", type_=SendBatchRow.claimed_by.type),
+            claimed_at=now,
+            lease_expires_at=bindparam("b_lease", type_=_AT),
+            attempts=SendBatchRow.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            SendBatchRow.id,
+            SendBatchRow.seq,
+            SendBatchRow.locale,
+            SendBatchRow.timezone,
+            SendBatchRow.not_before,
+            SendBatchRow.attempts,
+            SendBatchRow.recipient_count,
+        )
+    )
+
+
+def _submit_statement(sending: Any) -> Any:
+    """UPDATE claimed → submitting for this worker, only while the edition is sending."""
+    return (
+        update(SendBatchRow)
+        .where(
+            SendBatchRow.id == bindparam("b_id", type_=Integer),
+            SendBatchRow.status == BatchState.CLAIMED.value,
+            SendBatchRow.claimed_by == bindparam("b_worker", type_=SendBatchRow.claimed_by.type),
+            sending,
+        )
+        .values(status=BatchState.SUBMITTING.value, updated_at=bindparam("b_now", type_=_AT))
+    )
+
+
+def _rows_statement(segment: Segment, edition_id: int) -> Any:
+    """SELECT a batch's recipients with their eligibility evaluated on the joined row."""
+    # the audience's conditions evaluated on the joined subscriber row itself: one
+    # lookup per recipient instead of a second pass over the batch's subscribers
+    eligible = segment_recipients_query(segment, bindparam("b_now", type_=_AT)).whereclause
+    if eligible is None:
+        raise LedgerError("the segment's recipient query has no conditions")
+    return (
+        select(
+            DeliveryRow.subscriber_id,
+            SubscriberRow.email,
+            SubscriberRow.name,
+            SubscriberRow.locale,
+            SubscriberRow.timezone,
+            eligible.self_group(),
+        )
+        .select_from(DeliveryRow)
+        .outerjoin(SubscriberRow, SubscriberRow.id == DeliveryRow.subscriber_id)
+        .where(
+            DeliveryRow.edition_id == edition_id,
+            DeliveryRow.batch_seq == bindparam("b_seq", type_=Integer),
+            DeliveryRow.status.in_(bindparam("b_statuses", expanding=True)),
+        )
+        .order_by(DeliveryRow.subscriber_id)
+    )
 
 
 def claimable_locales(

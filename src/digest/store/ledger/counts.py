@@ -78,31 +78,12 @@ def delivery_counts(
         .group_by(DeliveryRow.batch_seq, DeliveryRow.status)
     ).all()
     for seq, status, n in rows:
-        n = int(n)
-        batch = batches.get(seq)
-        if status == "pending" and batch is not None and batch.status in _OWNED:
-            if _live(batch, now, is_dead):
-                in_flight += n
-            elif batch.status == BatchState.CLAIMED:
-                totals["pending"] += n  # never handed to the transport
-            else:
-                totals["unknown"] += n
-            continue
-        if status == "pending" and batch is not None and batch.status == "unknown":
-            totals["unknown"] += n
-            continue
-        if status == "pending" and batch is not None and batch.status == "accepted":
-            totals["sent"] += n  # the accepted batch records them as sent
-            continue
-        totals[status if status in totals else "unknown"] += n
-        if (
-            status == "pending"
-            and now is not None
-            and batch is not None
-            and batch.not_before is not None
-            and batch.not_before > now
-        ):
-            held += n
+        bucket, is_held = _bucket(status, batches.get(seq), now, is_dead)
+        if bucket == "in_flight":
+            in_flight += int(n)
+        else:
+            totals[bucket] += int(n)
+        held += int(n) if is_held else 0
     planned = is_planned(conn, edition_id)
     return DeliveryCounts(
         recipients=sum(totals.values()) + in_flight,
@@ -115,6 +96,25 @@ def delivery_counts(
 
 
 _OWNED = (BatchState.CLAIMED, BatchState.SUBMITTING)
+_SETTLED = ("sent", "failed", "suppressed", "unknown", "pending")
+
+
+def _bucket(
+    status: str, batch: Any, now: datetime | None, is_dead: Callable[[str], bool] | None
+) -> tuple[str, bool]:
+    """Where deliveries of ``status`` in ``batch`` count, and whether they are held."""
+    if status != "pending" or batch is None:
+        return (status if status in _SETTLED else "unknown"), False
+    if batch.status in _OWNED:
+        if _live(batch, now, is_dead):
+            return "in_flight", False
+        return ("pending" if batch.status == BatchState.CLAIMED else "unknown"), False
+    if batch.status == BatchState.UNKNOWN:
+        return "unknown", False
+    if batch.status == BatchState.ACCEPTED:
+        return "sent", False  # the accepted batch records them as sent
+    held = now is not None and batch.not_before is not None and batch.not_before > now
+    return "pending", held
 
 
 def _live(batch: Any, now: datetime | None, is_dead: Callable[[str], bool] | None) -> bool:

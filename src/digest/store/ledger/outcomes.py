@@ -69,28 +69,9 @@ def record_batch_outcome(
     million delivery rows). Should the batch no longer be ``submitting`` (another process
     declared it unknown meanwhile), each sent recipient is marked one by one instead.
     """
-    if failed:
-        conn.execute(
-            update(DeliveryRow)
-            .where(
-                DeliveryRow.edition_id == batch.edition_id,
-                DeliveryRow.subscriber_id == bindparam("sid"),
-            )
-            .values(status="failed", error=bindparam("reason"), updated_at=now)
-            .execution_options(synchronize_session=False),
-            [{"sid": sid, "reason": reason[:2000]} for sid, reason in failed.items()],
-        )
+    _mark_failed(conn, batch, failed, now)
     set_delivery_status(conn, batch.edition_id, unknown, "unknown", now, error)
-    if reopen:
-        status = "pending"
-    elif unknown or (batch.attempts > 1 and _has_unknown(conn, batch)):
-        status = "unknown"
-    elif sent:
-        status = "accepted"
-    elif failed:
-        status = "failed"
-    else:
-        status = "accepted"  # everyone in it was suppressed: nothing left to send
+    status = _batch_status(conn, batch, sent, failed, unknown, reopen)
     if error is None and failed and not sent:
         error = next(iter(failed.values()))
     settle = update(SendBatchRow).values(
@@ -107,6 +88,42 @@ def record_batch_outcome(
     set_delivery_status(conn, batch.edition_id, sent, "sent", now)
     conn.execute(settle.where(SendBatchRow.id == batch.id))
     return status
+
+
+def _mark_failed(
+    conn: Connection, batch: ClaimedBatch, failed: Mapping[int, str], now: datetime
+) -> None:
+    """Record each refused recipient with the provider's reason."""
+    if not failed:
+        return
+    conn.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.edition_id == batch.edition_id,
+            DeliveryRow.subscriber_id == bindparam("sid"),
+        )
+        .values(status="failed", error=bindparam("reason"), updated_at=now)
+        .execution_options(synchronize_session=False),
+        [{"sid": sid, "reason": reason[:2000]} for sid, reason in failed.items()],
+    )
+
+
+def _batch_status(
+    conn: Connection,
+    batch: ClaimedBatch,
+    sent: Sequence[int],
+    failed: Mapping[int, str],
+    unknown: Sequence[int],
+    reopen: bool,
+) -> str:
+    """The batch's state after this round (see ``record_batch_outcome``)."""
+    if reopen:
+        return "pending"
+    if unknown or (batch.attempts > 1 and _has_unknown(conn, batch)):
+        return "unknown"
+    if sent or not failed:
+        return "accepted"  # with nobody sent nor failed, everyone in it was suppressed
+    return "failed"
 
 
 def _has_unknown(conn: Connection, batch: ClaimedBatch) -> bool:

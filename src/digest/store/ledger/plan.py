@@ -90,6 +90,26 @@ def plan_deliveries(
     returns them; on SQLite the write lock this transaction holds keeps the list still
     until they are read). ``not_before(timezone)`` gives each group's earliest send time.
     """
+    write, offsets = _planning_statement(edition_id, segment, now, batch_size, by_timezone)
+    inserted, found = _write_deliveries(conn, write, offsets)
+    expected = sum(int(g[2]) for g in found)
+    if inserted != expected:
+        raise LedgerError(
+            f"planning wrote {inserted} deliveries for {expected} recipients; nothing recorded"
+        )
+    planned = _batches(found, segment, batch_size, not_before, by_timezone)
+    _record_plan(conn, edition_id, planned, now, planner, batch_size, by_timezone)
+    return planned
+
+
+def _planning_statement(
+    edition_id: int,
+    segment: Segment,
+    now: datetime,
+    batch_size: int,
+    by_timezone: bool,
+) -> tuple[Any, Any]:
+    """The INSERT … SELECT writing every delivery, and the CTE of each group's first seq."""
     size = literal(batch_size, Integer)
     recipients = segment_recipients_query(segment, now).order_by(None).subquery()
     tz_col: Any = recipients.c.timezone if by_timezone else literal("", String)
@@ -128,7 +148,11 @@ def plan_deliveries(
         keyed.join(offsets, and_(offsets.c.loc == keyed.c.loc, offsets.c.tz == keyed.c.tz))
     )
     columns = ["edition_id", "subscriber_id", "batch_seq", "status", "updated_at"]
-    write = insert(DeliveryRow).from_select(columns, rows)
+    return insert(DeliveryRow).from_select(columns, rows), offsets
+
+
+def _write_deliveries(conn: Connection, write: Any, offsets: Any) -> tuple[int, list[Any]]:
+    """Run the planning statement; (rows written, each group's loc, tz, n, first seq)."""
     group_rows = select(offsets.c.loc, offsets.c.tz, offsets.c.n, offsets.c.first_seq)
     if conn.dialect.name == "postgresql":
         # sort a million recipients in memory rather than in temporary files, and skip
@@ -141,17 +165,21 @@ def plan_deliveries(
                 select(func.count()).select_from(written).scalar_subquery()
             ).order_by(offsets.c.first_seq)
         ).all()
-        inserted = int(found[0][4]) if found else 0
-    else:
-        conn.execute(write)
-        # Python's sqlite3 reports no row count for a statement that starts with WITH
-        inserted = int(conn.exec_driver_sql("SELECT changes()").scalar_one())
-        found = conn.execute(group_rows.order_by(offsets.c.first_seq)).all()
-    expected = sum(int(g[2]) for g in found)
-    if inserted != expected:
-        raise LedgerError(
-            f"planning wrote {inserted} deliveries for {expected} recipients; nothing recorded"
-        )
+        return (int(found[0][4]) if found else 0), list(found)
+    conn.execute(write)
+    # Python's sqlite3 reports no row count for a statement that starts with WITH
+    inserted = int(conn.exec_driver_sql("SELECT changes()").scalar_one())
+    return inserted, list(conn.execute(group_rows.order_by(offsets.c.first_seq)).all())
+
+
+def _batches(
+    found: list[Any],
+    segment: Segment,
+    batch_size: int,
+    not_before: Callable[[str | None], datetime | None],
+    by_timezone: bool,
+) -> list[PlannedBatch]:
+    """Each group's batches, numbered from its first seq, with their earliest send time."""
     due: dict[str | None, datetime | None] = {}
     planned: list[PlannedBatch] = []
     for loc, tz, n, first_seq in (g[:4] for g in found):
@@ -169,6 +197,19 @@ def plan_deliveries(
                     due[timezone],
                 )
             )
+    return planned
+
+
+def _record_plan(
+    conn: Connection,
+    edition_id: int,
+    planned: list[PlannedBatch],
+    now: datetime,
+    planner: str,
+    batch_size: int,
+    by_timezone: bool,
+) -> None:
+    """Write the batch rows and the plan row that marks the ledger as written."""
     if planned:
         conn.execute(
             insert(SendBatchRow),
@@ -198,4 +239,3 @@ def plan_deliveries(
             local_time=by_timezone,
         )
     )
-    return planned
