@@ -15,6 +15,7 @@ DOC = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
 DRIVERS = [
     *sorted((SRC / "cli").glob("*.py")),
     *sorted((SRC / "web" / "routes").glob("*.py")),
+    *sorted((SRC / "web" / "desk").glob("*.py")),
     SRC / "schedule.py",
     REPO / "scheduler.py",
 ]
@@ -83,3 +84,58 @@ def test_drivers_call_use_cases_not_the_store() -> None:
                 }
     new = sorted(found - KNOWN_STORE_IMPORTS)
     assert new == [], f"drivers importing the store (call a use case instead): {new}"
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _top_level_imports(path: Path, known: set[str]) -> set[str]:
+    """The project modules ``path`` imports when it is loaded (not inside functions)."""
+    out: set[str] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.If):  # `if TYPE_CHECKING:` imports never run
+            continue
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        out |= {n for n in names if n in known}
+    return out
+
+
+def test_no_import_cycles_between_modules() -> None:
+    files = [p for p in SRC.rglob("*.py") if "migrations" not in p.parts]
+    known = {_module_name(p) for p in files}
+    graph = {_module_name(p): _top_level_imports(p, known) for p in files}
+    for mod, deps in list(graph.items()):
+        # importing a.b.c from outside package a.b runs a.b's __init__ first
+        parents = {
+            ".".join(d.split(".")[:i])
+            for d in deps
+            for i in range(2, len(d.split(".")))
+            if not mod.startswith(".".join(d.split(".")[:i]) + ".")
+        }
+        graph[mod] = (deps | (parents & known)) - {mod}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == 1:
+                cycles.append(path[path.index(dep) :] + [dep] if dep in path else [node, dep])
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[node] = 2
+
+    for mod in sorted(graph):
+        if mod not in state:
+            visit(mod, [mod])
+    assert cycles == [], f"import cycles at module load: {cycles[:5]}"

@@ -98,28 +98,9 @@ def store_edition(
             )
             .returning(EditionRow.id)
         ).scalar_one()
-        if with_article:
-            aid = conn.execute(
-                insert(ArticleRow)
-                .values(
-                    uid="seed:dax-record",
-                    source="seed",
-                    url="https://www.skn.example/markets/dax-record",
-                    url_hash="0" * 64,
-                    title="DAX closes at a record as tech stocks rally",
-                    summary="Frankfurt's index rose 1.2% on strong results from software makers.",
-                    summary_html="",
-                    author="Dana Levi",
-                    categories=["Markets"],
-                    key_points=["The DAX rose 1.2%", "Software makers led"],
-                    read_minutes=3,
-                    published_at=NOW,
-                    first_seen_at=NOW,
-                    content_hash="1" * 64,
-                    updated_at=NOW,
-                )
-                .returning(ArticleRow.id)
-            ).scalar_one()
+    if with_article:
+        aid = add_article(app, NOW)
+        with app.engine.begin() as conn:
             conn.execute(
                 insert(EditionItemRow).values(
                     edition_id=eid,
@@ -130,6 +111,7 @@ def store_edition(
                     primary_topic="markets",
                 )
             )
+    with app.engine.connect() as conn:
         edition = edition_by_id(conn, eid)
     assert edition is not None
     return edition

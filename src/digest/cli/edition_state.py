@@ -16,12 +16,11 @@ from digest.cli.sending import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_REFUSED,
-    EXIT_USAGE,
     _app,
+    _check_segment,
     _edition_date,
     _fail,
 )
-from digest.config import ConfigError
 
 
 def register(cli_group: click.Group) -> None:
@@ -37,10 +36,7 @@ def register(cli_group: click.Group) -> None:
         from digest.sending import edition_status
 
         app = _app(ctx)
-        try:
-            app.config.segment(segment)
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_USAGE)
+        _check_segment(app, segment)
         edition_date = _edition_date(app, segment, date_)
         view = edition_status(app, segment, edition_date)
         data = view.as_dict()
@@ -99,10 +95,7 @@ def _state_command(name: str, verb: str) -> click.Command:
         from digest.sending import cancel_edition, edition_status, pause_edition
 
         app = _app(ctx)
-        try:
-            app.config.segment(segment)
-        except ConfigError as exc:
-            _fail(str(exc), EXIT_USAGE)
+        _check_segment(app, segment)
         edition_date = _edition_date(app, segment, date_)
         change = pause_edition if verb == "pause" else cancel_edition
         try:
