@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from digest.log_redaction import RedactingFilter, install_redaction, redact
-from digest.send.sendgrid_client import OfficialClientPoster
+from digest.send.transports.sendgrid_client import OfficialClientPoster
 from tests.fakes.sendgrid_server import VALID_KEY, SendGridStandIn
 from tests.schedule.test_processes import SCHEDULER, env, prepared
 

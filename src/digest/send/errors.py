@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from digest.send.dispatcher import SendReport
+    from digest.send.report import SendReport
 
 
 class SendError(Exception):
