@@ -53,7 +53,7 @@ def test_posts_once_per_edition_and_url_with_links(
     assert lead in body["message"]
     assert "(https://digest.skn.example/e/markets-en/2026-01-30)" in body["message"]
     again = run(app, edition, {"HOOK_PATH": "secret-hook"})
-    assert again.sent_now == 0 and len(receiver.posts) == 2
+    assert again.sent == 0 and len(receiver.posts) == 2
     app.engine.dispose()
 
 

@@ -19,6 +19,7 @@ from digest.app import App
 from digest.apprise_channel.message import ChannelPost, build_post
 from digest.apprise_channel.urls import AppriseUrlError, expand, label, url_key
 from digest.channel_run import ChannelRun, RunControl
+from digest.channel_run import wait as wait_for
 from digest.models import Edition
 from digest.push.models import PushState
 from digest.send.workers import is_dead_worker, new_worker_id
@@ -47,22 +48,44 @@ class AppriseSender:
         urls = self.app.config.segment(segment_name).apprise_urls
         return {url_key(u): u for u in urls}
 
-    def prepare(self, conn: Connection, edition: Edition, now: datetime) -> None:
-        """Plan one post per URL of the segment (once per edition)."""
+    def prepare(
+        self, conn: Connection, edition: Edition, now: datetime, *, plan: bool = True
+    ) -> None:
+        """Inside the edition's lock: plan one post per URL once (when ``plan``), recover."""
         assert edition.id is not None
+        ledger.recover_apprise(conn, edition.id, now, is_dead_worker)
+        if not plan:
+            return
         urls = [(key, label(u)) for key, u in self._templates(edition.segment).items()]
         ledger.plan_apprise(conn, edition.id, urls, planned_by=self.worker, now=now)
 
     def open_work(self, conn: Connection, edition_id: int) -> int:
+        """Posts still pending or posting (0: this channel is done)."""
         return ledger.open_apprise_work(conn, edition_id)
 
     def counts(self, conn: Connection, edition_id: int, now: datetime) -> dict[str, int]:
+        """Where the edition's posts stand."""
         return ledger.apprise_counts(conn, edition_id)
+
+    def unknown(self, conn: Connection, edition_id: int, now: datetime) -> int:
+        """Posts cut short by a crash (maybe posted); they are never posted again."""
+        return ledger.apprise_counts(conn, edition_id)[PushState.UNKNOWN]
+
+    def close(self) -> None:
+        """Nothing is held between runs."""
 
     def run(self, edition: Edition, control: RunControl) -> ChannelRun:
         """Post every due post; wait briefly for retries; report failures, never raise."""
         assert edition.id is not None
-        eid = edition.id
+        try:
+            return self._run(edition, edition.id, control)
+        except Exception as exc:  # a channel post must never stop the email: report it
+            log.exception("apprise: the channel stopped")
+            with self.app.engine.connect() as conn:
+                counts = ledger.apprise_counts(conn, edition.id)
+            return ChannelRun("apprise", counts, note=f"apprise stopped: {exc}")
+
+    def _run(self, edition: Edition, eid: int, control: RunControl) -> ChannelRun:
         with self.app.engine.begin() as conn:
             ledger.recover_apprise(conn, eid, self.app.clock(), is_dead_worker)
         post = self._post_for(edition)
@@ -78,10 +101,10 @@ class AppriseSender:
                 next_due = ledger.next_apprise_due(conn, eid, self.app.clock())
             if next_due is None:
                 break
-            wait = (next_due - self.app.clock()).total_seconds()
-            if wait > MAX_INLINE_WAIT:
+            pause = (next_due - self.app.clock()).total_seconds()
+            if pause > MAX_INLINE_WAIT:
                 break
-            if control.wait(min(max(wait, 0.05), 5.0)):
+            if wait_for(control, min(max(pause, 0.05), 5.0)):
                 stopped = True
                 break
             next_due = None
@@ -90,7 +113,7 @@ class AppriseSender:
             failures = ledger.apprise_failures(conn, eid)
         note = "; ".join(f"{lbl}: {status} ({err})" for lbl, status, err in failures) or None
         return ChannelRun(
-            "apprise", counts, stopped=stopped, next_due=next_due, note=note, sent_now=posted
+            "apprise", counts, stopped=stopped, next_due=next_due, note=note, sent=posted
         )
 
     def _post_for(self, edition: Edition) -> ChannelPost:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from digest.app import App
 from digest.channel_run import ChannelRun, RunControl
+from digest.channel_run import wait as wait_for
 from digest.config import Segment
 from digest.models import Edition
 from digest.push.delivery import PushCall, ssl_context
@@ -86,9 +87,21 @@ class WebPushSender:
 
     # ---- the ChannelSender contract --------------------------------------------------------
 
-    def prepare(self, conn: Connection, edition: Edition, now: datetime) -> None:
-        """Write the edition's push ledger once (idempotent)."""
+    def prepare(
+        self, conn: Connection, edition: Edition, now: datetime, *, plan: bool = True
+    ) -> None:
+        """Inside the edition's lock: write the push ledger once (when ``plan``), recover."""
         assert edition.id is not None
+        back, lost = ledger.recover_abandoned(conn, edition.id, now, is_dead_worker)
+        if back or lost:
+            log.warning(
+                "webpush: %d claimed pushes of a stopped sender back to pending, "
+                "%d left unknown (they may have been delivered)",
+                back,
+                lost,
+            )
+        if not plan:
+            return
         segment = self.app.config.segment(edition.segment)
         due_at = None
         if segment.local_time_delivery:
@@ -106,9 +119,18 @@ class WebPushSender:
             )
 
     def open_work(self, conn: Connection, edition_id: int) -> int:
+        """Pushes still pending, claimed or posting (0: this channel is done)."""
         return ledger.open_push_work(conn, edition_id)
 
+    def unknown(self, conn: Connection, edition_id: int, now: datetime) -> int:
+        """Pushes that may or may not have been delivered (a crash while posting)."""
+        return ledger.push_counts(conn, edition_id)[PushState.UNKNOWN]
+
+    def close(self) -> None:
+        """Nothing is held between runs (each run opens and closes its connection pool)."""
+
     def counts(self, conn: Connection, edition_id: int, now: datetime) -> dict[str, int]:
+        """Where the edition's pushes stand, every state named."""
         return ledger.push_counts(conn, edition_id)
 
     def run(self, edition: Edition, control: RunControl) -> ChannelRun:
@@ -117,7 +139,13 @@ class WebPushSender:
         if self.retry_unknown:
             with self.app.engine.begin() as conn:
                 ledger.retry_unknown_push(conn, edition.id, self.app.clock())
-        return run_coroutine(lambda: _Run(self, edition, control).run())
+        try:
+            return run_coroutine(lambda: _Run(self, edition, control).run())
+        except Exception as exc:  # reported to the orchestrator, which stops the send
+            log.exception("webpush: the channel stopped")
+            with self.app.engine.connect() as conn:
+                counts = ledger.push_counts(conn, edition.id)
+            return ChannelRun("webpush", counts, error=exc, note=f"webpush stopped: {exc}")
 
 
 class _Run:
@@ -214,10 +242,10 @@ class _Run:
             due = await asyncio.to_thread(self._next_due)
             if due is None:
                 return False, None
-            wait = (due - self.app.clock()).total_seconds()
-            if wait > MAX_INLINE_WAIT:
+            pause = (due - self.app.clock()).total_seconds()
+            if pause > MAX_INLINE_WAIT:
                 return False, due
-            if await asyncio.to_thread(self.control.wait, min(max(wait, 0.05), 5.0)):
+            if await asyncio.to_thread(wait_for, self.control, min(max(pause, 0.05), 5.0)):
                 return True, None
 
     async def _post_all(self, call: PushCall, targets: Sequence[PushTarget]) -> bool:
@@ -318,5 +346,5 @@ class _Run:
             stopped=stopped,
             waiting=counts[PushState.PENDING] if next_due else 0,
             next_due=next_due,
-            sent_now=self.sent,
+            sent=self.sent,
         )
