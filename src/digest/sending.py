@@ -9,7 +9,7 @@ per sender thread.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from digest import lifecycle
 from digest.app import App
+from digest.config import Segment
 from digest.lifecycle import EditionError, EditionState, HistoryEntry
 from digest.models import Edition
 from digest.send.report import DryRunReport, SendReport
@@ -98,6 +99,7 @@ class StatusView:
     edition: Edition | None
     counts: DeliveryCounts | None
     history: tuple[HistoryEntry, ...] = ()
+    channels: dict[str, dict[str, int]] = field(default_factory=dict)  # channel -> counts
 
     @property
     def state(self) -> str:
@@ -115,7 +117,27 @@ class StatusView:
             "skip_reason": self.edition.skip_reason if self.edition else None,
             **counts.as_dict(),
             "history": [h.as_dict() for h in self.history],
+            "channels": self.channels,
         }
+
+
+def channel_counts(
+    conn: Connection, edition_id: int, segment: Segment, email: DeliveryCounts
+) -> dict[str, dict[str, int]]:
+    """Each of the segment's channels' counts (and any other channel that sent it)."""
+    from digest.store.apprise_ledger import apprise_counts
+    from digest.store.push_ledger import push_counts
+
+    out: dict[str, dict[str, int]] = {}
+    if "email" in segment.channels:
+        out["email"] = {k: v for k, v in email.as_dict().items() if isinstance(v, int)}
+    webpush = push_counts(conn, edition_id)
+    if "webpush" in segment.channels or webpush["total"]:
+        out["webpush"] = webpush
+    apprise = apprise_counts(conn, edition_id)
+    if "apprise" in segment.channels or apprise["total"]:
+        out["apprise"] = apprise
+    return out
 
 
 def edition_status(app: App, segment_name: str, edition_date: date) -> StatusView:
@@ -131,7 +153,8 @@ def edition_status(app: App, segment_name: str, edition_date: date) -> StatusVie
     with app.engine.connect() as conn:
         counts = delivery_counts(conn, edition.id, now=app.clock(), is_dead=is_dead_worker)
         entries = tuple(lifecycle.history(conn, edition.id))
-    return StatusView(segment_name, edition_date, edition, counts, entries)
+        channels = channel_counts(conn, edition.id, app.config.segment(segment_name), counts)
+    return StatusView(segment_name, edition_date, edition, counts, entries, channels)
 
 
 def settle_abandoned(app: App, edition_id: int) -> int:

@@ -6,6 +6,7 @@ wire when it died are ``unknown`` (maybe delivered) and are not posted again.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import yaml
 from sqlalchemy import select
 
 from digest.store.schema import PushDeliveryRow
+from tests.cli_helpers import digest
 from tests.conftest import REPO, TEST_SECRET
 from tests.fakes.push_service import PushServiceStandIn
 from tests.push.helpers import push_app, push_config_dict, store_edition, subscribe
@@ -24,11 +26,15 @@ from tests.push.helpers import push_app, push_config_dict, store_edition, subscr
 SUBSCRIPTIONS = 800
 
 
-def start_child(config: Path, edition_id: int) -> subprocess.Popen[str]:
+def start_child(config: Path) -> subprocess.Popen[str]:
+    """``digest send --channel webpush`` in its own process."""
     env = {**os.environ, "DIGEST_SECRET_KEY": TEST_SECRET}
-    env.pop("DATABASE_URL", None)
+    for name in ("DATABASE_URL", "DIGEST_CONFIG", "DIGEST_TRANSPORT"):
+        env.pop(name, None)
+    args = ["--config", str(config), "send", "markets-en", "--date", "2026-01-30"]
+    args += ["--channel", "webpush"]
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.push.send_child", str(config), str(edition_id)],
+        [sys.executable, "-c", "from digest.cli import main; main()", *args],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -48,9 +54,9 @@ def test_kill_9_and_resume_sends_nobody_twice(
     app = push_app(load_config(config_file))
     browsers = [push_service.subscribe() for _ in range(SUBSCRIPTIONS)]
     ids = {subscribe(app, b): b for b in browsers}
-    edition = store_edition(app)
+    store_edition(app)
 
-    child = start_child(config_file, edition.id or 0)
+    child = start_child(config_file)
     deadline = time.monotonic() + 60
     while sum(push_service.state.counts().values()) < 200:
         assert child.poll() is None, child.communicate()
@@ -59,9 +65,10 @@ def test_kill_9_and_resume_sends_nobody_twice(
     os.kill(child.pid, signal.SIGKILL)
     child.communicate()
     delivered_before = sum(push_service.state.counts().values())
+
     assert delivered_before < SUBSCRIPTIONS
 
-    resumed = start_child(config_file, edition.id or 0)
+    resumed = start_child(config_file)
     out, err = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, err
 
@@ -79,5 +86,19 @@ def test_kill_9_and_resume_sends_nobody_twice(
             assert got == 1
     unknown = [s for s, st in rows.items() if st == "unknown"]
     assert len(unknown) <= 2 * 8 + 8  # at most the groups that were on the wire
+    status = digest(
+        "--config",
+        str(config_file),
+        "status",
+        "markets-en",
+        "--date",
+        "2026-01-30",
+        "--json",
+        cwd=tmp_path,
+    )
+    data = json.loads(status.stdout)
+    assert data["status"] == "sent"
+    assert data["channels"]["webpush"]["unknown"] == len(unknown)
+    assert data["channels"]["webpush"]["sent"] == SUBSCRIPTIONS - len(unknown)
     print(f"killed after {delivered_before} pushes; {len(unknown)} left unknown")
     app.engine.dispose()

@@ -119,4 +119,18 @@ def _email(app: App, options: ChannelOptions) -> Any:
     )
 
 
+def _webpush(app: App, options: ChannelOptions) -> Any:
+    from digest.push.sender import WebPushSender
+
+    return WebPushSender(app, worker_id=options.worker, retry_unknown=options.retry_unknown)
+
+
+def _apprise(app: App, options: ChannelOptions) -> Any:
+    from digest.apprise_channel.sender import AppriseSender
+
+    return AppriseSender(app, worker_id=options.worker)
+
+
 register_channel("email", _email)
+register_channel("webpush", _webpush)
+register_channel("apprise", _apprise)

@@ -104,7 +104,8 @@ def send_edition(
     started = time.monotonic()
     worker = worker_id or new_worker_id()
     options = ChannelOptions(variant, worker, retry_unknown, processes, progress)
-    names = list(channels or segment.channels)
+    # email first, whatever the order listed: a channel post never holds the email back
+    names = sorted(dict.fromkeys(channels or segment.channels), key=lambda n: n != "email")
     with ExitStack() as stack:
         senders = [make_channel(name, app, options) for name in names]
         for sender in senders:
@@ -179,6 +180,22 @@ def _finish(
         return state
 
 
+def _channel_notes(runs: dict[str, ChannelRun]) -> list[str]:
+    """What the other channels want said: pushes waiting for local time, failed posts."""
+    notes = []
+    for name, run in runs.items():
+        waiting, next_due = getattr(run, "waiting", 0), getattr(run, "next_due", None)
+        if name != "email" and waiting and next_due is not None:
+            notes.append(
+                f"{name}: {waiting} wait for their time (next {next_due:%Y-%m-%d %H:%M} UTC); "
+                "the scheduler's tick or the next `digest send` sends them"
+            )
+        text = getattr(run, "note", None)
+        if name != "email" and text:
+            notes.append(f"{name}: {text}")
+    return notes
+
+
 def _report(
     app: App,
     edition: Edition,
@@ -198,6 +215,7 @@ def _report(
     email = runs.get("email", ChannelRun())
     if state is S.PAUSED and note is None:
         note = "the send is paused; `digest resume` (or `digest send`) goes on"
+    note = "; ".join(filter(None, [note, *_channel_notes(runs)])) or None
     return SendReport.from_counts(
         counts,
         seconds,
