@@ -15,8 +15,9 @@ from typing import Protocol
 
 from digest.store.ledger import ClaimedBatch, DeliveryCounts
 
-# one recipient as read for sending: (subscriber id, email, name, locale, timezone)
-RecipientRow = tuple[int, str, str | None, str | None, str | None]
+# one recipient as read for sending: (subscriber id, email, name, locale, timezone, eligible);
+# the last field is always true in a Claimed batch (kept to spare a copy of each row)
+RecipientRow = tuple[int, str, str | None, str | None, str | None, bool]
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,7 +126,7 @@ class SenderLoop:
                     timezone or "",
                 ),
             )
-            for sid, email, name, locale, timezone in claimed.rows
+            for sid, email, name, locale, timezone, _eligible in claimed.rows
         ]
 
     def _advance(self, n: int) -> None:

@@ -66,7 +66,7 @@ class SqlLedgerSession:
                 mark_deliveries_suppressed(
                     self._conn, self._edition_id, gone, "subscriber deleted before sending", now
                 )
-        rows: list[RecipientRow] = [r[:5] for r in found if r[1] is not None and r[5]]  # type: ignore[misc]
+        rows: list[RecipientRow] = [r for r in found if r[1] is not None and r[5]]  # type: ignore[misc]
         return Claimed(batch=batch, rows=rows, dropped=len(dropped) + len(gone))
 
     def submit(self, batch: ClaimedBatch, worker: str, now: datetime) -> bool:
