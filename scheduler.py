@@ -1,5 +1,5 @@
 """Start the digest scheduler: ``python scheduler.py [--config PATH] [--once] [--json]
-[--log-level LEVEL] [--log-format text|json]``.
+[--log-level LEVEL] [--log-format text|json] [--metrics-port P] [--health-port P]``.
 
 The design card's entry point, kept thin on purpose: it runs ``digest scheduler`` (the same
 code, options and exit codes): 0 stopped cleanly (or --once settled everything); 1 a run in
@@ -31,6 +31,8 @@ def digest_args(argv: list[str] | None = None) -> list[str]:
     parser.add_argument("--json", action="store_true", help="print the runs of --once as JSON")
     parser.add_argument("--log-level", type=str.lower, choices=LEVELS, default=None)
     parser.add_argument("--log-format", type=str.lower, choices=FORMATS, default=None)
+    parser.add_argument("--metrics-port", type=int, default=None, help="serve /metrics here")
+    parser.add_argument("--health-port", type=int, default=None, help="serve /healthz here")
     args = parser.parse_args(argv)
     out: list[str] = []
     for flag, value in (
@@ -45,6 +47,8 @@ def digest_args(argv: list[str] | None = None) -> list[str]:
         "scheduler",
         *(["--once"] if args.once else []),
         *(["--json"] if args.json else []),
+        *(["--metrics-port", str(args.metrics_port)] if args.metrics_port is not None else []),
+        *(["--health-port", str(args.health_port)] if args.health_port is not None else []),
     ]
 
 

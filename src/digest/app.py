@@ -7,6 +7,7 @@ import time, and nothing below this module reads the environment or the clock by
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets as pysecrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from digest.store.schema import SettingRow
 from digest.tokens import LinkBuilder, TokenSigner
 
 if TYPE_CHECKING:
+    from digest.alerts import Channel
     from digest.send.transports.base import Transport
 
 SECRET_SETTING = "token_secret_key"
@@ -102,6 +104,12 @@ class App:
                 .on_conflict_do_nothing(index_elements=["key"])
             )
             return bool(result.rowcount == 1)
+
+    def alert_channels(self) -> list[Channel]:
+        """Ops' alert channels (``alerts.apprise_urls``, ${VAR}s from the environment)."""
+        from digest.alerts import apprise_channels
+
+        return list(apprise_channels(self.config.alerts.apprise_urls, os.environ))
 
     def _stored_secret_key(self) -> str:
         """The signing key kept in the database, generated on first use."""

@@ -248,6 +248,10 @@ class Scheduler(_Strict):
     ingest_interval_minutes: int = Field(default=15, ge=1)
     misfire_grace_minutes: int = Field(default=120, ge=0)
     coalesce: bool = True
+    # the scheduler's own /metrics and /healthz (off unless a port is given)
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    health_port: int | None = Field(default=None, ge=0, le=65535)
+    listen_host: str = "127.0.0.1"
 
 
 class Web(_Strict):
@@ -302,6 +306,39 @@ class Push(_Strict):
         return [check_host_pattern(h) for h in v]
 
 
+ALERT_KINDS = ("held", "missed", "failed", "outage")
+_ENV_REF = re.compile(r"\$\{([^}]*)\}")
+
+
+class Alerts(_Strict):
+    """Where ops hear about held, missed, failed and outage-stopped editions (Apprise URLs)."""
+
+    # each an Apprise URL; credentials and tokens as ${ENV_VAR}, filled from the environment
+    apprise_urls: list[str] = Field(default_factory=list)
+    kinds: list[Literal["held", "missed", "failed", "outage"]] = Field(
+        default_factory=lambda: list(ALERT_KINDS)
+    )
+    post_within_hours: float = Field(default=24, gt=0)  # older alerts are shown, not posted
+    show_days: int = Field(default=7, ge=1, le=90)  # how long status and the console show one
+    max_post_attempts: int = Field(default=5, ge=1)
+
+    @field_validator("apprise_urls")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        for i, url in enumerate(v):
+            if "://" not in url:
+                raise ValueError(f"[{i}] is not an Apprise URL (scheme://…)")
+            for name in _ENV_REF.findall(url):
+                if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                    raise ValueError(f"[{i}]: ${{{name}}} is not an environment variable name")
+            bare = _ENV_REF.sub("", url.split("://", 1)[1].split("/", 1)[0])
+            if re.search(r":[^@]+@", bare):
+                raise ValueError(
+                    f"[{i}] holds a password; write it as ${{ENV_VAR}} and set that variable"
+                )
+        return v
+
+
 class Config(_Strict):
     publication: Publication
     database: Database = Database()
@@ -317,6 +354,7 @@ class Config(_Strict):
     web: Web = Web()
     desk: Desk = Desk()
     push: Push = Push()
+    alerts: Alerts = Alerts()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -363,6 +401,7 @@ class Secrets(BaseModel):
     smtp_password: str | None = None  # SMTP_PASSWORD
     sendgrid_webhook_public_key: str | None = None  # SENDGRID_WEBHOOK_PUBLIC_KEY
     vapid_private_key: str | None = None  # DIGEST_VAPID_PRIVATE_KEY: signs Web Push requests
+    metrics_token: str | None = None  # DIGEST_METRICS_TOKEN: bearer token for /metrics
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -484,6 +523,7 @@ def load_secrets() -> Secrets:
         "smtp_password": env.get("SMTP_PASSWORD"),
         "sendgrid_webhook_public_key": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY"),
         "vapid_private_key": env.get("DIGEST_VAPID_PRIVATE_KEY"),
+        "metrics_token": env.get("DIGEST_METRICS_TOKEN"),
     }
     names = {
         "secret_key": "DIGEST_SECRET_KEY",
@@ -491,6 +531,7 @@ def load_secrets() -> Secrets:
         "smtp_password": "SMTP_PASSWORD",
         "sendgrid_webhook_public_key": "SENDGRID_WEBHOOK_PUBLIC_KEY",
         "vapid_private_key": "DIGEST_VAPID_PRIVATE_KEY",
+        "metrics_token": "DIGEST_METRICS_TOKEN",
     }
     for key, value in values.items():
         if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from digest.log_context import ContextFilter
 from digest.log_redaction import RedactingFilter
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -109,6 +110,7 @@ def configure_logging(level: str = QUIET_LEVEL, fmt: str = "text") -> Callable[[
     handler = StderrHandler()
     setattr(handler, _OWN, True)
     handler.setFormatter(make_formatter(fmt))
+    handler.addFilter(ContextFilter())  # segment, edition … of the work in progress
     handler.addFilter(RedactingFilter())  # no credential or link token, at any level
     handler.setLevel(numeric)  # records propagated from loggers with their own level, too
     root.addHandler(handler)

@@ -8,6 +8,7 @@ per sender thread.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,8 @@ from digest.models import Edition
 from digest.send.report import DryRunReport, SendReport
 from digest.store.editions import edition_for
 from digest.store.ledger import DeliveryCounts, delivery_counts
+
+log = logging.getLogger("digest.send")
 
 
 class NoEdition(EditionError):
@@ -49,7 +52,10 @@ def send_edition(
     """Build the edition if needed and send it; resumes a partial or paused send, never
     re-sends. NotSendable for a skipped, cancelled or held edition, and for a paused one
     unless ``resume_paused`` (the scheduler leaves a person's pause alone)."""
+    from digest.alerts import note_send_stopped
     from digest.editions import build_edition, render_variant
+    from digest.log_context import log_context
+    from digest.send.errors import SendAborted
     from digest.send.run import send_edition as run_send
 
     edition = build_edition(app, segment_name, edition_date, actor=actor)
@@ -60,17 +66,40 @@ def send_edition(
             "`digest resume` goes on"
         )
     variant: Callable[[str], Any] = lambda locale: render_variant(app, edition, locale)  # noqa: E731
-    return run_send(
-        app,
-        edition,
-        variant,
-        actor=actor,
-        retry_unknown=retry_unknown,
-        progress=progress,
-        worker_id=worker_id,
-        processes=processes,
-        channels=channels,
-    )
+    with log_context(
+        segment=edition.segment, edition_date=edition_date.isoformat(), edition=edition.id
+    ):
+        log.info("send of %s %s begins (%s)", edition.segment, edition_date, actor)
+        try:
+            report = run_send(
+                app,
+                edition,
+                variant,
+                actor=actor,
+                retry_unknown=retry_unknown,
+                progress=progress,
+                worker_id=worker_id,
+                processes=processes,
+                channels=channels,
+            )
+        except SendAborted as exc:
+            note_send_stopped(app, edition, exc)
+            raise
+        log.info(
+            "send of %s %s: edition %s; %d recipient(s): %d sent, %d failed, %d suppressed, "
+            "%d unknown, %d pending; %d sent by this run",
+            edition.segment,
+            edition_date,
+            report.edition_status,
+            report.recipients,
+            report.sent,
+            report.failed,
+            report.suppressed,
+            report.unknown,
+            report.pending,
+            report.sent_now,
+        )
+        return report
 
 
 def _require_sendable(edition: Edition) -> None:

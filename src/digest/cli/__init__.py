@@ -155,7 +155,7 @@ def _register_all() -> None:
 
     pipeline.register(cli)
     subscribers.register(cli)
-    optional = ("sending", "edition_state", "schedule", "subscriptions", "users")
+    optional = ("sending", "edition_state", "schedule", "subscriptions", "users", "ops")
     for name in optional:
         try:
             module = __import__(f"digest.cli.{name}", fromlist=["register"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -33,6 +34,7 @@ def register(cli_group: click.Group) -> None:
     @click.pass_context
     def status_cmd(ctx: click.Context, segment: str, date_: str | None, as_json: bool) -> None:
         """Where SEGMENT's edition stands: its state, its history and every recipient's outcome."""
+        from digest.alerts import active_alerts
         from digest.sending import edition_status
 
         app = _app(ctx)
@@ -40,6 +42,11 @@ def register(cli_group: click.Group) -> None:
         edition_date = _edition_date(app, segment, date_)
         view = edition_status(app, segment, edition_date)
         data = view.as_dict()
+        alerts = active_alerts(app, segment)
+        data["alerts"] = [a.as_dict() for a in alerts]
+        if not as_json:
+            for line in alert_lines(alerts):
+                click.echo(line)
         if as_json:
             click.echo(json.dumps(data))
         elif view.edition is None:
@@ -57,6 +64,15 @@ def register(cli_group: click.Group) -> None:
 
     for name, verb in (("pause", "pause"), ("cancel", "cancel")):
         cli_group.add_command(_state_command(name, verb))
+
+
+def alert_lines(alerts: list[Any]) -> list[str]:
+    """Alerts nobody acknowledged, one line each with what to do (shown before the status)."""
+    return [
+        f"ALERT {a.record.kind} {a.record.segment} {a.record.edition_date}: "
+        f"{a.record.message} — {a.hint} (`digest alerts --ack {a.record.id}` once dealt with)"
+        for a in alerts
+    ]
 
 
 STATUS_KEYS = (

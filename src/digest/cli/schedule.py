@@ -138,9 +138,27 @@ def schedule_cmd(obj: CliContext, segment_name: str | None, n_runs: int, as_json
     is_flag=True,
     help="Settle whatever is due now (run it, or record it as missed), then exit.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve Prometheus /metrics on this port (default: scheduler.metrics_port).",
+)
+@click.option(
+    "--health-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve /healthz (last tick, database) on this port (default: scheduler.health_port).",
+)
 @json_option
 @pass_ctx
-def scheduler_cmd(obj: CliContext, once: bool, as_json: bool) -> None:
+def scheduler_cmd(
+    obj: CliContext,
+    once: bool,
+    metrics_port: int | None,
+    health_port: int | None,
+    as_json: bool,
+) -> None:
     """Run the scheduler: ingest every few minutes, send each segment on its schedule.
 
     Runs until SIGTERM or Ctrl-C (running jobs finish first; a second signal stops at once,
@@ -150,7 +168,7 @@ def scheduler_cmd(obj: CliContext, once: bool, as_json: bool) -> None:
 
     obj.service_logging()
     app = obj.app(require_schema=False)  # the scheduler checks the schema with its own message
-    runs = run_scheduler(app, once=once)
+    runs = run_scheduler(app, once=once, metrics_port=metrics_port, health_port=health_port)
     if as_json:
         click.echo(json.dumps({"runs": [_run_dict(r) for r in runs]}, ensure_ascii=False))
     else:

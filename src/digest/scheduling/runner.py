@@ -15,8 +15,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from digest.alerts import AlertKind, post_quietly, raise_alert
 from digest.app import App
 from digest.config import Segment
+from digest.log_context import log_context
 from digest.scheduling.freshness import stale_sources
 from digest.scheduling.plan import effective_grace, plan_due_runs
 from digest.scheduling.timing import due_times, previous_run_time
@@ -136,7 +138,11 @@ class ScheduleRunner:
 
     # -- recording -------------------------------------------------------------------------
 
-    def _record(self, plan: PlannedRun, outcome: str, reason: str | None) -> ScheduleRun:
+    def _record(
+        self, plan: PlannedRun, outcome: str, reason: str | None, *, alert: bool = True
+    ) -> ScheduleRun:
+        """Store the decision; a missed or failed one raises an alert unless ``alert`` is off
+        (the send use case has raised it already)."""
         run = ScheduleRun(
             segment=plan.segment,
             edition_date=plan.edition_date,
@@ -157,7 +163,12 @@ class ScheduleRunner:
                 ):
                     return previous  # the same failure again: keep the log readable
             stored = record_run(conn, run)
-        if stored.host == self.host and stored.ran_at == run.ran_at:
+            fresh = stored.host == self.host and stored.ran_at == run.ran_at
+            if fresh and alert and outcome in ("missed", "failed"):
+                self._alert(conn, plan, outcome, reason)
+        if fresh and alert and outcome in ("missed", "failed"):
+            post_quietly(self.app)
+        if fresh:
             level = logging.WARNING if outcome in ("missed", "failed") else logging.INFO
             log.log(
                 level,
@@ -169,6 +180,20 @@ class ScheduleRunner:
                 f" — {reason}" if reason else "",
             )
         return stored
+
+    def _alert(self, conn: Any, plan: PlannedRun, outcome: str, reason: str | None) -> None:
+        kind = AlertKind.MISSED if outcome == "missed" else AlertKind.FAILED
+        edition = edition_for(conn, plan.segment, plan.edition_date)
+        what = "was missed" if outcome == "missed" else "failed"
+        raise_alert(
+            conn,
+            kind,
+            segment=plan.segment,
+            edition_date=plan.edition_date,
+            message=f"the run due at {plan.due_at.isoformat()} {what}: {reason or 'no reason'}",
+            now=self.app.clock(),
+            edition_id=edition.id if edition is not None else None,
+        )
 
     def _unrecorded(self, plan: PlannedRun, outcome: str, reason: str) -> ScheduleRun:
         """A result that is not a decision (yet): returned to the caller, not stored."""
@@ -212,7 +237,10 @@ class ScheduleRunner:
         from digest.send.errors import SendAborted
         from digest.sending import NotSendable, send_edition
 
-        with self._segment_locks.setdefault(plan.segment, threading.Lock()):
+        with (
+            self._segment_locks.setdefault(plan.segment, threading.Lock()),
+            log_context(segment=plan.segment, edition_date=plan.edition_date.isoformat()),
+        ):
             with self.app.engine.connect() as conn:
                 done = settled_run_for(conn, plan.segment, plan.due_at)
             if done is not None:
@@ -249,7 +277,8 @@ class ScheduleRunner:
                     return settled
                 return self._record(plan, "failed", _describe_error(exc))
             except SendAborted as exc:  # expected (no traceback); the edition stays sending
-                return self._record(plan, "failed", _describe_error(exc))
+                # the send use case raised the outage or refusal alert itself
+                return self._record(plan, "failed", _describe_error(exc), alert=False)
             except Exception as exc:  # recorded and retried while within the grace
                 log.exception("%s %s: run failed", plan.segment, plan.edition_date)
                 return self._record(plan, "failed", _describe_error(exc))
@@ -265,7 +294,10 @@ class ScheduleRunner:
         """Record a due time that cannot run any more; a send already begun is resumed."""
         from digest.editions import skip_edition
 
-        with self._segment_locks.setdefault(plan.segment, threading.Lock()):
+        with (
+            self._segment_locks.setdefault(plan.segment, threading.Lock()),
+            log_context(segment=plan.segment, edition_date=plan.edition_date.isoformat()),
+        ):
             with self.app.engine.connect() as conn:
                 done = settled_run_for(conn, plan.segment, plan.due_at)
                 edition = edition_for(conn, plan.segment, plan.edition_date)
@@ -339,6 +371,20 @@ class ScheduleRunner:
         _, summary = _send_outcome(report)
         log.info("%s %s: resumed send: %s", segment, edition_date, summary)
         return "resumed", summary
+
+    def ops_chores(self) -> None:
+        """Each tick: remember the audiences, alert on held editions, post due alerts.
+
+        None of these may stop the scheduler's real work: a failure is logged.
+        """
+        from digest.alerts import sync_held
+        from digest.engagement import record_audiences
+
+        for chore in (record_audiences, sync_held, post_quietly):
+            try:
+                chore(self.app)
+            except Exception as exc:
+                log.error("%s failed: %s", chore.__name__.replace("_", " "), exc)
 
     # -- deciding --------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -31,6 +33,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest.app import App
+from digest.metrics import ProcessFigures
+from digest.ops_http import OpsHttpError, start_endpoints
 from digest.scheduling.errors import ScheduleError
 from digest.scheduling.plan import effective_grace
 from digest.scheduling.runner import ScheduleRunner
@@ -54,6 +58,7 @@ class _Runtime:
     runner: ScheduleRunner | None = None
     scheduler: BaseScheduler | None = None
     signals: list[int] = field(default_factory=list)
+    figures: ProcessFigures = field(default_factory=ProcessFigures)
 
 
 _RUNTIME = _Runtime()
@@ -65,12 +70,27 @@ def _runner() -> ScheduleRunner:
     return _RUNTIME.runner
 
 
+@contextmanager
+def _tick() -> Iterator[None]:
+    """Count a job run as a tick of this process (for its health and metrics)."""
+    figures = _RUNTIME.figures
+    figures.tick_started()
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        figures.tick_finished(ok)
+
+
 def tick_job() -> None:
     """Periodic job: ingest when content is stale, then settle anything due or missed."""
-    runner = _runner()
-    runner.ingest_if_stale()
-    runner.catch_up()
-    runner.resume_open_sends()
+    with _tick():
+        runner = _runner()
+        runner.ingest_if_stale()
+        runner.catch_up()
+        runner.resume_open_sends()
+        runner.ops_chores()
 
 
 def segment_job(segment_name: str) -> None:
@@ -80,11 +100,13 @@ def segment_job(segment_name: str) -> None:
 
 def startup_job() -> None:
     """Once at start-up: settle what came due while no scheduler was running."""
-    runner = _runner()
-    if _RUNTIME.scheduler is not None:
-        for job_id in remove_stale_jobs(_RUNTIME.scheduler, runner.app):
-            log.info("removed job %s: its segment is no longer configured", job_id)
-    runner.catch_up()
+    with _tick():
+        runner = _runner()
+        if _RUNTIME.scheduler is not None:
+            for job_id in remove_stale_jobs(_RUNTIME.scheduler, runner.app):
+                log.info("removed job %s: its segment is no longer configured", job_id)
+        runner.catch_up()
+        runner.ops_chores()
 
 
 def segment_job_id(segment_name: str) -> str:
@@ -211,16 +233,49 @@ def _install_signal_handlers(scheduler: BlockingScheduler) -> dict[int, Any]:
     return previous
 
 
-def run_scheduler(app: App, *, once: bool = False) -> list[ScheduleRun]:
-    """Run the scheduler until SIGTERM/SIGINT; with ``once``, settle what is due and return."""
+def run_scheduler(
+    app: App,
+    *,
+    once: bool = False,
+    metrics_port: int | None = None,
+    health_port: int | None = None,
+) -> list[ScheduleRun]:
+    """Run the scheduler until SIGTERM/SIGINT; with ``once``, settle what is due and return.
+
+    ``metrics_port`` and ``health_port`` (else ``scheduler.metrics_port`` and
+    ``scheduler.health_port``) open /metrics and /healthz on ``scheduler.listen_host``.
+    """
     check_ready(app)
     runner = ScheduleRunner(app)
     _RUNTIME.runner = runner
     _RUNTIME.signals.clear()
+    _RUNTIME.figures = ProcessFigures()
     if once:
         runner.ingest_if_stale()
         runs = runner.catch_up()
-        return runs + runner.resume_open_sends()
+        resumed = runner.resume_open_sends()
+        runner.ops_chores()
+        return runs + resumed
+    settings = app.config.scheduler
+    try:
+        endpoints = start_endpoints(
+            app,
+            _RUNTIME.figures,
+            host=settings.listen_host,
+            metrics_port=metrics_port if metrics_port is not None else settings.metrics_port,
+            health_port=health_port if health_port is not None else settings.health_port,
+            interval_seconds=settings.ingest_interval_minutes * 60,
+        )
+    except OpsHttpError as exc:
+        raise ScheduleError(str(exc)) from None
+    try:
+        _run_blocking(app, runner)
+    finally:
+        endpoints.close()
+    return []
+
+
+def _run_blocking(app: App, runner: ScheduleRunner) -> None:
     scheduler = build_scheduler(app)
     _RUNTIME.scheduler = scheduler
     in_main_thread = threading.current_thread() is threading.main_thread()
@@ -239,7 +294,6 @@ def run_scheduler(app: App, *, once: bool = False) -> list[ScheduleRun]:
             signal.signal(sig, handler)
         _RUNTIME.scheduler = None
     log.info("scheduler stopped")
-    return []
 
 
 def stored_jobs(app: App) -> list[tuple[str, float | None]]:

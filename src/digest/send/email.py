@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from digest.app import App
 from digest.config import Segment
+from digest.log_context import in_context
 from digest.models import Edition, RenderedEmail
 from digest.send import headers
 from digest.send.attempts import BatchAttempts
@@ -252,7 +253,7 @@ def _run_threads(
     Returns the helper processes' results.
     """
     threads = [
-        threading.Thread(target=loop.run, name=f"digest-send-{i}", daemon=True)
+        threading.Thread(target=in_context(loop.run), name=f"digest-send-{i}", daemon=True)
         for i in range(count)
     ]
     if helpers is not None:
@@ -341,7 +342,7 @@ def run_helper_loop(
         progress,
     )
     threads = [
-        threading.Thread(target=loop.run, name=f"digest-send-{i}", daemon=True)
+        threading.Thread(target=in_context(loop.run), name=f"digest-send-{i}", daemon=True)
         for i in range(max(1, app.config.transport.concurrency))
     ]
     try:

@@ -26,6 +26,8 @@ class FeedState:
     last_ok_at: datetime | None
     last_error: str | None
     items_seen: int
+    fetch_count: int = 0
+    error_count: int = 0
 
 
 def _state(row: Any) -> FeedState:
@@ -37,6 +39,8 @@ def _state(row: Any) -> FeedState:
         last_ok_at=row.last_ok_at,
         last_error=row.last_error,
         items_seen=row.items_seen or 0,
+        fetch_count=row.fetch_count or 0,
+        error_count=row.error_count or 0,
     )
 
 
@@ -56,9 +60,15 @@ def feed_states(conn: Connection, sources: Sequence[str] | None = None) -> dict[
     return {row.source: _state(row) for row in conn.execute(query)}
 
 
-def _upsert(conn: Connection, source: str, values: dict[str, Any]) -> None:
-    stmt = upsert_insert(conn, FeedStateRow).values(source=source, **values)
-    conn.execute(stmt.on_conflict_do_update(index_elements=["source"], set_=values))
+def _upsert(conn: Connection, source: str, values: dict[str, Any], *, error: bool) -> None:
+    """Write the source's state and count the fetch (and the failure, when ``error``)."""
+    counts = {"fetch_count": 1, "error_count": 1 if error else 0}
+    stmt = upsert_insert(conn, FeedStateRow).values(source=source, **values, **counts)
+    bump = {
+        "fetch_count": FeedStateRow.fetch_count + 1,
+        "error_count": FeedStateRow.error_count + (1 if error else 0),
+    }
+    conn.execute(stmt.on_conflict_do_update(index_elements=["source"], set_={**values, **bump}))
 
 
 def record_fetch_ok(
@@ -83,7 +93,7 @@ def record_fetch_ok(
     }
     if items_seen is not None:
         values["items_seen"] = items_seen
-    _upsert(conn, source, values)
+    _upsert(conn, source, values, error=False)
 
 
 def record_not_modified(
@@ -95,4 +105,4 @@ def record_not_modified(
 
 def record_fetch_error(conn: Connection, source: str, *, now: datetime, error: str) -> None:
     """Remember that fetching or reading the source failed, and why; validators are kept."""
-    _upsert(conn, source, {"last_fetched_at": now, "last_error": error[:ERROR_MAX]})
+    _upsert(conn, source, {"last_fetched_at": now, "last_error": error[:ERROR_MAX]}, error=True)

@@ -89,6 +89,9 @@ class FeedStateRow(Base):
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # every fetch and every failed one since the source was first fetched (ops metrics)
+    fetch_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    error_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class SubscriberRow(Base):
@@ -281,7 +284,11 @@ class ProviderEventRow(Base):
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    __table_args__ = (UniqueConstraint("provider", "event_id", name="uq_provider_event"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id", name="uq_provider_event"),
+        # the engagement counts are rebuilt from an edition's events (digest engagement recount)
+        Index("ix_provider_events_edition", "edition_id", "event"),
+    )
 
 
 class ScheduleRunRow(Base):
@@ -451,6 +458,96 @@ class ApprisePostRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- ops console and monitoring (issue #12) ---------------------------------------------------
+
+
+class AlertRow(Base):
+    """An event ops must hear about (held, missed, failed, outage): recorded once, posted once."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # what makes it one event
+    kind: Mapped[str] = mapped_column(String(20))  # held | missed | failed | outage
+    segment: Mapped[str | None] = mapped_column(String(100))
+    edition_date: Mapped[date | None] = mapped_column(Date)
+    edition_id: Mapped[int | None] = mapped_column(BigId)
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # unposted | posting | posted | failed (tried, will be tried again) | abandoned
+    post_state: Mapped[str] = mapped_column(String(20), default="unposted")
+    post_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    post_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    post_error: Mapped[str | None] = mapped_column(Text)
+    # fingerprints of the channels that took it: a retry posts only to the others
+    posted_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class ProviderAnswerRow(Base):
+    """How often the provider answered each status code, per edition and transport."""
+
+    __tablename__ = "provider_answers"
+    edition_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    transport: Mapped[str] = mapped_column(String(30), primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AudienceSnapshotRow(Base):
+    """A segment's audience on one day: opted-in subscribers and who would be sent now."""
+
+    __tablename__ = "audience_snapshots"
+    segment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    subscribers: Mapped[int] = mapped_column(Integer)
+    eligible: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EngagementCountRow(Base):
+    """Provider events applied, per edition, kind and hour (the hour they happened).
+
+    Kept up to date in the transaction that stores each event, so engagement figures and
+    charts never re-count the (large) events table. ``recipients`` counts each address once
+    per edition and kind: the first open of a reader, not every open. Events that name no
+    edition are counted under edition 0.
+    """
+
+    __tablename__ = "engagement_counts"
+    edition_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event: Mapped[str] = mapped_column(String(50), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    events: Mapped[int] = mapped_column(BigInteger, default=0)
+    recipients: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EngagementRecipientRow(Base):
+    """Who opened or clicked an edition at least once (unique opens and clicks)."""
+
+    __tablename__ = "engagement_recipients"
+    edition_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event: Mapped[str] = mapped_column(String(50), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+
+
+class LedgerSummaryRow(Base):
+    """A finished edition's ledger counts, kept so scrapes need not re-count a million rows.
+
+    Valid while the edition's status and finish time are those recorded here; a reopened
+    edition is counted afresh.
+    """
+
+    __tablename__ = "ledger_summaries"
+    edition_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 metadata = Base.metadata

@@ -18,7 +18,7 @@ from digest.web import desk
 from digest.web.body_limit import BodyLimit
 from digest.web.context import WebContext
 from digest.web.mail import EmailNotSent
-from digest.web.routes import archive, browser, links, public, push, webhooks
+from digest.web.routes import archive, browser, links, metrics, public, push, webhooks
 from digest.web.strings import Strings
 
 if TYPE_CHECKING:
@@ -47,14 +47,17 @@ def build_web_app(app: App) -> FastAPI:
     api.state.web = ctx
     api.add_middleware(BodyLimit, max_bytes=app.config.web.max_body_bytes)
     push.install_page_globals(ctx)
-    for module in (public, links, webhooks, push, archive, browser):
+    for module in (public, links, webhooks, push, archive, browser, metrics):
         api.include_router(module.router(ctx))
     desk.install(api, app)
 
     def message(request: Request, status: int, title_key: str, body_key: str) -> Response:
         locale = ctx.public_locale(request)
         t = Strings(locale)
-        if request.url.path.startswith("/webhooks/") or request.url.path == "/healthz":
+        if request.url.path.startswith("/webhooks/") or request.url.path in (
+            "/healthz",
+            "/metrics",
+        ):
             return JSONResponse({"error": t(body_key)}, status_code=status)
         return ctx.pages.page(
             "message.html", locale, status=status, title=t(title_key), body=t(body_key)

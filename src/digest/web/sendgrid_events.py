@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from digest.store.db import retry_on_conflict
+from digest.store.engagement import AppliedEvent, count_applied_events
 from digest.store.provider_events import (
     EDITION_COUNTERS,
     EventRecord,
@@ -263,6 +264,13 @@ def _effects(conn: Any, fresh: Sequence[SendGridEvent], now: datetime) -> None:
         conn, by_status.get("bounced", ()), "bounced", now, unless=["complained"]
     )
     set_status_of_addresses(conn, by_status.get("complained", ()), "complained", now)
+    count_applied_events(
+        conn,
+        [
+            AppliedEvent(e.record.edition_id, e.kind, e.record.email, e.record.occurred_at or now)
+            for e in fresh
+        ],
+    )
     add_edition_counts(conn, counts)  # last: the edition rows are the ones every post shares
 
 
