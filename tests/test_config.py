@@ -20,7 +20,14 @@ def write(tmp_path: Path, raw: object) -> Path:
 def test_repo_config_is_valid() -> None:
     config = load_config(REPO / "config.yaml")
     assert {s.name for s in config.segments} == {"markets-en", "tech-he"}
-    assert config.disclaimers[0].text.startswith("This article, in whole or in part")
+    text = config.disclaimers[0].text
+    assert isinstance(text, dict) and text["en"].startswith("This article, in whole or in part")
+    assert text["he"].startswith("כתבה זו, כולה או חלקה")  # the publisher's Hebrew disclaimer
+    assert config.disclaimers[0].required
+    assert {s.name: s.send_locales for s in config.segments} == {
+        "markets-en": ("en", "he"),
+        "tech-he": ("he", "en"),
+    }
     assert config.transport.kind == "outbox"
 
 

@@ -30,11 +30,19 @@ def test_demo_runs_end_to_end_and_never_sends_twice(tmp_path: Path) -> None:
     assert len(files) == 6
     assert "summary: 2 segment(s)" in first.stdout
     assert "6 email(s) sent now to outbox" in first.stdout
-    disclaimer = "does not contain any promise of investment returns"
+    disclaimers = {  # the publisher's disclaimer, in each email's own language
+        "en": "does not contain any promise of investment returns",
+        "he": "אינה כוללת הבטחה כלשהי לתשואה על השקעות",
+    }
+    languages = set()
     for f in files:
         msg = email.message_from_bytes(f.read_bytes(), policy=policy.default)
         text = msg.get_body(("plain",)).get_content()
         html = msg.get_body(("html",)).get_content()
+        lang = msg["Content-Language"]
+        languages.add(lang)
+        assert f'<html lang="{lang}"' in html
+        disclaimer = disclaimers[lang]
         assert disclaimer in " ".join(text.split()) and disclaimer in " ".join(html.split())
         assert "12 Harbour Street" in text
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -42,6 +50,7 @@ def test_demo_runs_end_to_end_and_never_sends_twice(tmp_path: Path) -> None:
         str(email.message_from_bytes(f.read_bytes(), policy=policy.default)["To"]) for f in files
     )
     assert len(set(recipients)) == 6
+    assert languages == {"en", "he"}
 
     second = digest("run", "--demo", cwd=tmp_path, env=env, timeout=300)
     assert second.returncode == 0, second.stderr

@@ -82,9 +82,44 @@ class Source(_Strict):
         return self.url.startswith(("http://", "https://"))
 
 
+# ---- per-locale texts (issue #16) ---------------------------------------------------------
+# Everything a reader sees may be one string (used for every locale) or a map locale -> string.
+LocalisedText = str | dict[str, str]
+
+
+def _check_localised(value: LocalisedText | None) -> LocalisedText | None:
+    """Refuse empty texts and maps keyed by a locale digest does not support."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+    if not value:
+        raise ValueError("give one text, or a map of locale to text with at least one entry")
+    for locale, text in value.items():
+        if locale not in SUPPORTED_LOCALES:
+            raise ValueError(
+                f"unsupported locale {locale!r}; supported: {', '.join(SUPPORTED_LOCALES)}"
+            )
+        if not text.strip():
+            raise ValueError(f"the {locale!r} text is empty")
+    return value
+
+
+def text_in(value: LocalisedText | None, locale: str) -> str | None:
+    """The text for ``locale``: the single string, or the map's entry (None when it has none)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.get(locale)
+
+
 class Topic(_Strict):
     categories: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
+    label: LocalisedText | None = None  # shown to readers; default: the catalog's or the key
+
+    _label = field_validator("label")(classmethod(lambda cls, v: _check_localised(v)))
 
 
 class Ranking(_Strict):
@@ -113,7 +148,7 @@ def _check_cron(v: str) -> str:
 
 class Segment(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
-    title: str | None = None
+    title: LocalisedText | None = None
     topics: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1)
     schedule: str = "0 7 * * *"
     timezone: str = "UTC"
@@ -123,7 +158,46 @@ class Segment(_Strict):
     min_articles: int = Field(default=1, ge=0)
     audience: dict[str, list[str]] | None = None
     local_time_delivery: bool = False
-    subject: str | None = None  # optional subject template, e.g. "{publication} — {date}"
+    # the locales this segment's emails are written in: each subscriber gets their own language
+    # when it is listed, else ``locale``; default: ``locale`` first, then every supported locale
+    locales: list[str] | None = None
+    subject: LocalisedText | None = None  # subject template(s): {title} {lead} {date} {publication}
+    preheader: LocalisedText | None = None  # preheader template(s), same fields
+
+    _texts = field_validator("title", "subject", "preheader")(
+        classmethod(lambda cls, v: _check_localised(v))
+    )
+
+    @field_validator("locales")
+    @classmethod
+    def _locales(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("list at least one locale, or leave the key out")
+        for locale in v:
+            if locale not in SUPPORTED_LOCALES:
+                raise ValueError(
+                    f"unsupported locale {locale!r}; supported: {', '.join(SUPPORTED_LOCALES)}"
+                )
+        return list(dict.fromkeys(v))
+
+    @model_validator(mode="after")
+    def _primary_listed(self) -> Segment:
+        if self.locales is not None and self.locale not in self.locales:
+            raise ValueError(
+                f"locales: the segment's locale {self.locale!r} must be one of its locales "
+                f"({', '.join(self.locales)})"
+            )
+        return self
+
+    @property
+    def send_locales(self) -> tuple[str, ...]:
+        """The locales the segment sends in, its own ``locale`` first."""
+        if self.locales is not None:
+            return (self.locale, *(x for x in self.locales if x != self.locale))
+        return (self.locale, *(x for x in SUPPORTED_LOCALES if x != self.locale))
+
     # the channels an edition of this segment goes out on, and the Apprise URLs it is posted to
     channels: list[Literal["email", "webpush", "apprise"]] = Field(
         default_factory=lambda: ["email"], min_length=1
@@ -177,20 +251,47 @@ class Segment(_Strict):
 
     @property
     def display_title(self) -> str:
-        return self.title or self.name.replace("-", " ").replace("_", " ").title()
+        """The title in the segment's own locale (for operators: logs, List-Id names)."""
+        own = text_in(self.title, self.locale)
+        return own or self.name.replace("-", " ").replace("_", " ").title()
 
 
 class Disclaimer(_Strict):
     id: str = Field(min_length=1)
-    text: str = Field(min_length=1)
-    link: HttpUrl | None = None
+    text: LocalisedText
+    link: LocalisedText | None = None  # the full text's address (one, or one per locale)
+    # a required disclaimer must have a text for every locale a segment sends in, and the
+    # compliance gate refuses an email without it; an optional one is shown where it has a text
+    required: bool = True
+
+    _texts = field_validator("text", "link")(classmethod(lambda cls, v: _check_localised(v)))
+
+    @field_validator("link")
+    @classmethod
+    def _links(cls, v: LocalisedText | None) -> LocalisedText | None:
+        for url in [v] if isinstance(v, str) else list((v or {}).values()):
+            if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", url.strip()):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return v
 
 
 class CallToAction(_Strict):
-    heading: str
-    text: str
-    button: str
-    url: HttpUrl
+    heading: LocalisedText
+    text: LocalisedText
+    button: LocalisedText
+    url: LocalisedText  # one address, or one per locale
+
+    _texts = field_validator("heading", "text", "button", "url")(
+        classmethod(lambda cls, v: _check_localised(v))
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _urls(cls, v: LocalisedText) -> LocalisedText:
+        for url in [v] if isinstance(v, str) else list(v.values()):
+            if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", url.strip()):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        return v
 
 
 class EmailSettings(_Strict):
@@ -200,6 +301,8 @@ class EmailSettings(_Strict):
     call_to_action: CallToAction | None = None
     unsubscribe_mailto: str | None = None  # List-Unsubscribe mailto address
     brand_color: str = Field(default="#0b3d91", pattern=r"^#[0-9a-fA-F]{6}$")
+    # subjects are cut (at a word, by whole characters) to this length: phones show ~40
+    subject_max_chars: int = Field(default=70, ge=20, le=200)
 
 
 class OutboxSettings(_Strict):
@@ -381,6 +484,7 @@ class Config(_Strict):
         ids = [d.id for d in self.disclaimers]
         if len(set(ids)) != len(ids):
             raise ValueError("disclaimers: disclaimer ids must be unique")
+        _check_required_disclaimers(self)
         return self
 
     def segment(self, name: str) -> Segment:
@@ -390,6 +494,21 @@ class Config(_Strict):
                 return seg
         known = ", ".join(s.name for s in self.segments)
         raise ConfigError(f"unknown segment {name!r}; configured segments: {known}")
+
+
+def _check_required_disclaimers(config: Config) -> None:
+    """Every required disclaimer has a text in every locale every segment sends in."""
+    for i, seg in enumerate(config.segments):
+        for locale in seg.send_locales:
+            for d in config.disclaimers:
+                if d.required and text_in(d.text, locale) is None:
+                    j = config.disclaimers.index(d)
+                    raise ValueError(
+                        f"disclaimers[{j}].text: required disclaimer {d.id!r} has no {locale!r} "
+                        f"text, but segment {seg.name!r} sends in {locale!r} (add "
+                        f"disclaimers[{j}].text.{locale}, or set segments[{i}].locales to the "
+                        "locales it has)"
+                    )
 
 
 class Secrets(BaseModel):
@@ -423,7 +542,7 @@ def _format_validation_error(exc: ValidationError, path: str) -> str:
             msg = "unknown key (not a setting digest knows)"
         elif err["type"] == "missing":
             msg = "required key is missing"
-        lines.append(f"  {_format_loc(loc)}: {msg}")
+        lines.append(f"  {_format_loc(loc)}: {msg}" if loc else f"  {msg}")
     return "\n".join(lines)
 
 

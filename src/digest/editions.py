@@ -143,14 +143,16 @@ def _subject(app: App, segment: Segment, edition: Edition) -> str:
     return default_subject(edition, _context(app, segment, segment.locale, edition))
 
 
-def _context(app: App, segment: Segment, locale: str, edition: Edition) -> Any:
+def _context(
+    app: App, segment: Segment, locale: str, edition: Edition, *, web: bool = False
+) -> Any:
     from digest.render import RenderContext
 
+    browser_url = app.links.browser_url(segment.name, edition.edition_date.isoformat())
+    if locale != segment.locale:  # the web page in the reader's language
+        browser_url += f"?lang={locale}"
     return RenderContext(
-        config=app.config,
-        segment=segment,
-        locale=locale,
-        browser_url=app.links.browser_url(segment.name, edition.edition_date.isoformat()),
+        config=app.config, segment=segment, locale=locale, browser_url=browser_url, web=web
     )
 
 
@@ -227,9 +229,18 @@ def skip_edition(
     return edition
 
 
-def render_variant(app: App, edition: Edition, locale: str) -> RenderedEmail:
-    """Render the edition once for one locale: the function the sender and preview share."""
+def render_variant(app: App, edition: Edition, locale: str, *, web: bool = False) -> RenderedEmail:
+    """Render the edition once for one locale: the function the sender, preview and the
+    view-in-browser page (``web=True``) share.
+
+    EditionError when the segment does not send in ``locale`` (see ``segments[].locales``).
+    """
     from digest.render import render_edition
 
     segment = app.config.segment(edition.segment)
-    return render_edition(edition, _context(app, segment, locale, edition))
+    if locale not in segment.send_locales:
+        raise EditionError(
+            f"segment {segment.name!r} does not send in {locale!r}; "
+            f"it sends in: {', '.join(segment.send_locales)}"
+        )
+    return render_edition(edition, _context(app, segment, locale, edition, web=web))

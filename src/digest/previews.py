@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from digest.app import App
+from digest.config import Segment
 from digest.editions import draft_edition, explain_edition, render_variant
 from digest.lifecycle import EditionState
 from digest.models import Edition, PersonalisedEmail, PersonalValues, RankResult, RenderedEmail
@@ -91,8 +92,16 @@ def preview_mime(app: App, edition: Edition, locale: str) -> tuple[RenderedEmail
     return rendered, msg.as_string()
 
 
-def public_edition_html(app: App, segment_name: str, edition_date: date) -> str | None:
-    """The published edition's HTML with neutral personal values; None if not published."""
+def public_locale(segment: Segment, lang: str | None) -> str:
+    """The language of an edition's web page: ``lang`` when the segment sends in it."""
+    return lang if lang in segment.send_locales else segment.locale
+
+
+def public_edition_html(
+    app: App, segment_name: str, edition_date: date, lang: str | None = None
+) -> str | None:
+    """The published edition's web page in ``public_locale(segment, lang)``: the render's web
+    form (no greeting, no "because <address>") with neutral links; None if not published."""
     segment = next((s for s in app.config.segments if s.name == segment_name), None)
     if segment is None:
         return None
@@ -100,7 +109,8 @@ def public_edition_html(app: App, segment_name: str, edition_date: date) -> str 
         edition = edition_for(conn, segment_name, edition_date)
     if edition is None or edition.status not in PUBLISHED:
         return None
-    rendered = render_variant(app, edition, segment.locale)
-    manage = f"{app.links.base_url}/manage?lang={segment.locale}"
+    locale = public_locale(segment, lang)
+    rendered = render_variant(app, edition, locale, web=True)
+    manage = f"{app.links.base_url}/manage?lang={locale}"
     neutral = PersonalValues(name="", email="", unsubscribe_url=manage, preferences_url=manage)
     return personalised(app, edition, rendered, neutral).html

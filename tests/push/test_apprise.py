@@ -48,7 +48,7 @@ def test_posts_once_per_edition_and_url_with_links(
     assert result.counts["sent"] == 2 and result.note is None
     assert sorted(p[0] for p in receiver.posts) == ["/hook-a", "/secret-hook"]
     body = receiver.posts[0][2]
-    assert body["title"].startswith("SKN Markets — Markets En, 30 January 2026")
+    assert body["title"].startswith("SKN Markets — Markets digest, 30 January 2026")
     lead = "[DAX closes at a record as tech stocks rally](https://www.skn.example/"
     assert lead in body["message"]
     assert "(https://digest.skn.example/e/markets-en/2026-01-30)" in body["message"]

@@ -127,7 +127,7 @@ def test_notify_me_push_and_click(
         page.goto(f"{site}/subscribe?lang=he")
         button = page.get_by_role("button", name="הפעלת התראות")
         button.wait_for(state="visible")
-        page.get_by_label("Markets En").check()
+        page.get_by_label("תקציר שווקים").check()
         button.click()
         page.get_by_text("ההתראות פועלות במכשיר הזה.").wait_for()
         key = page.evaluate(
@@ -172,10 +172,10 @@ def test_notify_me_push_and_click(
             page.wait_for_timeout(50)
         assert len(shown) == 1
         note = shown[0]
-        assert note["title"].startswith("SKN Markets — Markets En, 30 בינואר 2026")
+        assert note["title"].startswith("SKN Markets — תקציר שווקים, 30 בינואר 2026")
         assert note["body"].splitlines()[0] == "• DAX closes at a record as tech stocks rally"
         assert note["lang"] == "he" and note["dir"] == "rtl" and note["tag"] == "markets-en"
-        assert note["data"]["url"] == f"{site}/e/markets-en/2026-01-30#top-story"
+        assert note["data"]["url"] == f"{site}/e/markets-en/2026-01-30?lang=he#top-story"
         assert note["actions"] == ["פתיחה", "העדפות"]
 
         # a click on the notification opens the edition page

@@ -39,7 +39,7 @@ def test_each_subscription_gets_one_decryptable_notification(
         assert got[0].topic == "markets-en"
         assert got[0].vapid_sub == "mailto:ops@skn.example"
     english = push_service.received(browsers[0].id)[0].payload
-    assert english["title"].startswith("SKN Markets — Markets En, 30 January 2026")
+    assert english["title"].startswith("SKN Markets — Markets digest, 30 January 2026")
     assert english["lang"] == "en" and english["dir"] == "ltr"
     assert english["body"].splitlines()[0] == "• DAX closes at a record as tech stocks rally"
     assert len(english["body"].splitlines()) == 3

@@ -44,6 +44,11 @@ def demo_edition(segment: str, **kw: Any) -> Edition:
     return make_edition(segment, hebrew=segment.endswith("-he"), **kw)
 
 
+def plain(text: str) -> str:
+    """The text part as a reader reads it: without the invisible direction marks."""
+    return text.replace("\u200e", "").replace("\u200f", "")
+
+
 def values(locale: str = "en") -> PersonalValues:
     """A recipient's personal values, with a Hebrew name for Hebrew."""
     return PersonalValues(

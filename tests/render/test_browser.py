@@ -165,19 +165,34 @@ def test_hebrew_renders_right_to_left(browser, pages) -> None:
               const li = ul.querySelector('li');
               const heads = [...document.querySelectorAll('h2, h3')].map(h => {
                 const range = document.createRange(); range.selectNodeContents(h);
-                const rects = range.getClientRects();
-                return {right: h.getBoundingClientRect().right,
-                        textRight: Math.max(...[...rects].map(r => r.right))};
+                const rects = [...range.getClientRects()];
+                const box = h.getBoundingClientRect();
+                const block = h.closest('.article') || h;  // an article aligns as one
+                return {text: h.textContent.trim().slice(0, 30),
+                        dir: getComputedStyle(block).direction,
+                        right: box.right, left: box.left,
+                        textRight: Math.max(...rects.map(r => r.right)),
+                        textLeft: Math.min(...rects.map(r => r.left))};
               });
+              const lead = document.querySelector('.article .article-title');
               return {dir: getComputedStyle(wrap).direction, html: document.documentElement.dir,
                       ul: getComputedStyle(ul).direction, liAlign: getComputedStyle(li).textAlign,
-                      ulPadRight: getComputedStyle(ul).paddingRight, heads};
+                      leadDir: getComputedStyle(lead).direction,
+                      ulPadStart: getComputedStyle(ul).direction === 'rtl'
+                        ? getComputedStyle(ul).paddingRight : getComputedStyle(ul).paddingLeft,
+                      heads};
             }"""
         )
-        assert checks["dir"] == "rtl" and checks["html"] == "rtl" and checks["ul"] == "rtl"
-        assert checks["liAlign"] == "right" and checks["ulPadRight"] == "22px"
-        for head in checks["heads"]:  # every heading's text hugs the right edge
-            assert abs(head["right"] - head["textRight"]) <= 2
+        assert checks["dir"] == "rtl" and checks["html"] == "rtl"
+        # the key points follow their article (the English lead story reads left to right)
+        assert checks["ul"] == checks["leadDir"] == "ltr"
+        assert checks["liAlign"] == "left" and checks["ulPadStart"] == "22px"
+        for head in checks["heads"]:  # every heading hugs the start edge of its article
+            if head["dir"] == "rtl":
+                assert abs(head["right"] - head["textRight"]) <= 2, head
+            else:
+                assert abs(head["left"] - head["textLeft"]) <= 2, head
+        assert {h["dir"] for h in checks["heads"]} == {"ltr", "rtl"}
     finally:
         page.close()
 

@@ -19,9 +19,14 @@ from digest.render import (
 from tests.render.conftest import context, demo_config, demo_edition, values
 
 
-def _check(html: str, text: str, config, unsub_html="U", unsub_text="U") -> list[str]:
+def _check(html: str, text: str, config, unsub_html="U", unsub_text="U", locale="en") -> list[str]:
     return check_compliance(
-        html, text, config=config, unsubscribe_html=unsub_html, unsubscribe_text=unsub_text
+        html,
+        text,
+        config=config,
+        locale=locale,
+        unsubscribe_html=unsub_html,
+        unsubscribe_text=unsub_text,
     )
 
 
@@ -100,8 +105,8 @@ def test_dispatcher_check_on_a_personalised_copy(rendered, config) -> None:
     email = personalise(r, v, list_id=list_id(config, "markets-en"), unsubscribe_mailto=None)
     assert check_personalised(email, config, v.unsubscribe_url) == []
     stripped = type(email)(email.subject, email.html, email.text, {})
-    assert any(
-        "List-Unsubscribe" in p for p in check_personalised(stripped, config, v.unsubscribe_url)
-    )
+    problems = check_personalised(stripped, config, v.unsubscribe_url)
+    assert any("List-Unsubscribe" in p for p in problems)
+    assert "Content-Language header is missing" in problems
     other = check_personalised(email, config, "https://digest.skn.example/u/someone-else")
     assert "HTML part is missing the unsubscribe link" in other

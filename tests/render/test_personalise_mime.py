@@ -18,7 +18,7 @@ from digest.render import (
     substitutions,
 )
 from digest.send.transports.base import Sender
-from tests.render.conftest import values
+from tests.render.conftest import plain, values
 
 SENDER = Sender(
     from_email="digest@skn.example", from_name="SKN Markets Digest", reply_to="editors@skn.example"
@@ -32,7 +32,7 @@ def test_personalise_escapes_html_and_keeps_text_raw(rendered, config) -> None:
     r = rendered["markets-en"]
     p = personalise(r, values("en"), list_id=list_id(config, "markets-en"), unsubscribe_mailto=None)
     assert "Hi Dana &lt;Cohen&gt; &amp; Co," in p.html
-    assert "Hi Dana <Cohen> & Co," in p.text
+    assert "Hi Dana <Cohen> & Co," in plain(p.text)
     assert "%%digest-" not in p.html and "%%digest-" not in p.text
     assert f'href="https://digest.skn.example/u/{TOKEN}"' in p.html
     assert "https://digest.skn.example/p/tok.def-456" in p.text
@@ -43,7 +43,7 @@ def test_empty_name_gets_a_localised_greeting(rendered, config) -> None:
     blank = PersonalValues("  ", "a@example.com", "https://d.example/u/t", "https://d.example/p/t")
     en = personalise(rendered["markets-en"], blank, list_id="x", unsubscribe_mailto=None)
     he = personalise(rendered["tech-he"], blank, list_id="x", unsubscribe_mailto=None)
-    assert "Hi there," in en.text and "שלום לך," in he.text
+    assert "Hi there," in plain(en.text) and "שלום לך," in plain(he.text)
 
 
 def test_list_headers(rendered, config) -> None:
@@ -106,13 +106,15 @@ def test_mime_structure_and_headers(rendered, config) -> None:
     assert parsed["Date"] == "Fri, 30 Jan 2026 05:00:00 +0000"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert parsed["List-Id"] == "<tech-he.digest.skn.example>"
+    assert parsed["Content-Language"] == "he"  # on the message, not moved into a part
+    assert all(part["Content-Language"] is None for part in parsed.iter_parts())
     # the URLs stay literal on the wire: never encoded-words, which clients cannot parse
     raw_head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
     unsub = next(ln for ln in raw_head.split("\r\n") if ln.startswith("List-Unsubscribe:"))
     assert "=?utf-8?" not in unsub and unsub.startswith("List-Unsubscribe: <https://")
     html = parsed.get_body(("html",)).get_content()
     text = parsed.get_body(("plain",)).get_content()
-    assert "שלום דנה כהן," in text and "שלום דנה כהן," in html
+    assert "שלום דנה כהן," in plain(text) and "שלום דנה כהן," in html
     assert p.html.strip() == html.strip().replace("\r\n", "\n")
 
 

@@ -111,7 +111,7 @@ def test_invalid_submissions_are_explained_and_store_nothing(
     assert r.status_code == 422
     assert "Enter a valid email address." in r.text
     assert "Unknown digest: nope." in r.text
-    assert "Enter a time zone name" in r.text
+    assert "Choose a time zone from the list" in r.text
     assert "Choose one of the offered languages." in r.text
     assert "Tick the box to agree" in r.text
     assert 'value="not-an-address"' in r.text  # the form keeps what was typed

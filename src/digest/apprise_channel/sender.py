@@ -20,6 +20,7 @@ from digest.apprise_channel.message import ChannelPost, build_post
 from digest.apprise_channel.urls import AppriseUrlError, expand, label, url_key
 from digest.channel_run import ChannelRun, RunControl
 from digest.channel_run import wait as wait_for
+from digest.i18n import segment_title
 from digest.models import Edition
 from digest.push.models import PushState
 from digest.send.workers import is_dead_worker, new_worker_id
@@ -121,7 +122,7 @@ class AppriseSender:
         return build_post(
             edition,
             publication=self.app.config.publication.name,
-            segment_title=segment.display_title,
+            segment_title=segment_title(self.app.config, segment, segment.locale),
             locale=segment.locale,
             edition_url=self.app.links.browser_url(segment.name, edition.edition_date.isoformat()),
         )

@@ -203,7 +203,9 @@ def _explain(result: RankResult) -> list[str]:
 @click.option(
     "--explain", is_flag=True, help="Show each article's score parts and what was left out."
 )
-@click.option("--locale", help="Render this locale variant (default: the segment's).")
+@click.option(
+    "--locale", help="Render this locale variant: one of the segment's locales (default: its own)."
+)
 @pass_ctx
 def preview_cmd(
     obj: CliContext,
@@ -218,9 +220,9 @@ def preview_cmd(
     from digest.previews import explain as explain_preview
     from digest.previews import preview_edition, preview_mime, sample_values
 
+    seg = obj.config().segment(segment)
+    locale = _preview_locale(seg, locale)  # checked before the database is opened
     app = obj.app()
-    seg = app.config.segment(segment)
-    locale = _preview_locale(seg, locale)
     shown = preview_edition(app, segment, _parse_date(date_s, seg, app.clock()))
     edition = shown.edition
     if explain:
@@ -272,14 +274,13 @@ def preview_cmd(
 
 
 def _preview_locale(segment: Segment, locale: str | None) -> str:
-    """The variant to preview: the segment's locale, or one of the supported ones asked for."""
-    from digest.config import SUPPORTED_LOCALES
-
+    """The variant to preview: the segment's locale, or another of those it sends in."""
     if locale is None:
         return segment.locale
-    if locale not in SUPPORTED_LOCALES:
+    if locale not in segment.send_locales:
         raise CliError(
-            f"--locale {locale!r} is not supported; supported: {', '.join(SUPPORTED_LOCALES)}"
+            f"--locale {locale!r}: segment {segment.name} sends in: "
+            f"{', '.join(segment.send_locales)} (segments[].locales)"
         )
     return locale
 

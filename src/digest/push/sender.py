@@ -25,6 +25,7 @@ from digest.app import App
 from digest.channel_run import ChannelRun, RunControl
 from digest.channel_run import wait as wait_for
 from digest.config import Segment
+from digest.i18n import segment_title
 from digest.models import Edition
 from digest.push.delivery import PushCall, ssl_context
 from digest.push.endpoints import EndpointPolicy
@@ -203,16 +204,16 @@ class _Run:
         """The payload in ``locale``; each shrink step asks for a smaller one (after a 413)."""
         config, segment = self.app.config, self.segment
         base = config.publication.base_url
+        title = segment_title(config, segment, locale)  # the digest's name in the reader's language
         ctx = NotificationContext(
             publication=config.publication.name,
-            segment_title=segment.display_title,
+            segment_title=title,
             locale=locale,
-            title=edition_title(
-                config.publication.name, segment.display_title, self.edition.edition_date, locale
-            ),
+            title=edition_title(config.publication.name, title, self.edition.edition_date, locale),
             edition_url=self.app.links.browser_url(
                 segment.name, self.edition.edition_date.isoformat()
-            ),
+            )
+            + ("" if locale == segment.locale else f"?lang={locale}"),  # the page in its language
             preferences_url=f"{base}/subscribe?lang={locale}#notifications",
             icon_url=str(
                 self.settings.icon_url or config.publication.logo_url or f"{base}/push/icon.png"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as htmllib
 
 from digest.models import Edition, EditionItem, RenderedEmail
+from digest.render.bidi import mark_unmarked_lines
 from digest.render.compliance import check_compliance, require_compliance
 from digest.render.context import RenderContext
 from digest.render.environment import HTML_TEMPLATE, TEXT_TEMPLATE, environment, render_template
@@ -18,8 +19,8 @@ from digest.render.inline import (
     strip_item_markers,
 )
 from digest.render.placeholders import HTML_TOKENS, TEXT_TOKENS, long_sample
-from digest.render.subject import default_subject
-from digest.render.view import build_view
+from digest.render.subject import preheader, variant_subject
+from digest.render.view import PREHEADER_CHARS, build_view
 
 _SAFETY_BYTES = 768  # room for the "N more stories" line that appears once we drop any
 
@@ -58,6 +59,8 @@ def _render_html(
         subject=subject,
         browser_url=ctx.browser_url,
         dropped=dropped,
+        preheader=preheader(edition, ctx, PREHEADER_CHARS),
+        web=ctx.web,
     )
     env = environment(ctx.config.email.template_dir, ctx.locale)
     raw = render_template(env, HTML_TEMPLATE, view)
@@ -76,7 +79,7 @@ def render_edition(edition: Edition, ctx: RenderContext) -> RenderedEmail:
         raise RenderError(
             f"edition {ctx.segment.name} {edition.edition_date.isoformat()} has no articles"
         )
-    subject = " ".join(edition.subject.split()) or default_subject(edition, ctx)
+    subject = variant_subject(edition, ctx)
     base_url = ctx.config.publication.base_url
     budget = int(ctx.config.email.html_budget_kb * 1024)
     items = tuple(sorted(edition.items, key=_position))
@@ -110,11 +113,13 @@ def render_edition(edition: Edition, ctx: RenderContext) -> RenderedEmail:
     )
     env = environment(ctx.config.email.template_dir, ctx.locale)
     text = render_template(env, TEXT_TEMPLATE, view).strip() + "\n"
+    text = mark_unmarked_lines(text, str(view["dir"]))
     require_compliance(
         check_compliance(
             html,
             text,
             config=ctx.config,
+            locale=ctx.locale,
             unsubscribe_html=HTML_TOKENS["unsubscribe_url"],
             unsubscribe_text=TEXT_TOKENS["unsubscribe_url"],
         )

@@ -24,6 +24,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from digest.render.bidi import mark_lines, seal
 from digest.render.errors import RenderError
 from digest.render.localisation import translations
 from digest.resources import ResourceMissing, email_template_loader
@@ -83,6 +84,8 @@ def environment(template_dir: str | None, locale: str) -> Environment:
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["wrap"] = wrap_text
+    env.filters["mark_lines"] = mark_lines
+    env.filters["seal"] = seal
     return env
 
 

@@ -1,7 +1,6 @@
 """Locale-aware pieces: gettext catalogs, text direction, and dates, times and numbers per locale.
 
-Catalogs live in ``digest/locale/<lang>/LC_MESSAGES/digest.mo`` (compiled from the ``.po``
-next to them and committed, so a fresh ``pip install -e .`` needs no build step).
+The gettext catalogs themselves are ``digest.i18n`` (shared with the web pages).
 """
 
 from __future__ import annotations
@@ -9,29 +8,20 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
 from babel.numbers import format_decimal
-from babel.support import NullTranslations, Translations
 
+from digest.i18n import LOCALE_DIR, translations  # noqa: F401 - re-exported for render
 from digest.render.errors import RenderError
 
-DOMAIN = "digest"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 # A bare "en" means international English (CLDR en_001: "30 January 2026", 24-hour clock
 # where the locale prefers it) rather than US conventions; a locale with a territory is kept.
 _FORMAT_LOCALES = {"en": "en_001"}
 _RTL_BIDI = {"R", "AL"}
 _LTR_BIDI = {"L"}
-
-
-@lru_cache(maxsize=16)
-def translations(locale: str) -> NullTranslations:
-    """The gettext catalog for ``locale`` (English source strings when there is none)."""
-    return Translations.load(str(LOCALE_DIR), [locale], domain=DOMAIN)
 
 
 @lru_cache(maxsize=16)
@@ -57,6 +47,23 @@ def text_direction(text: str, default: str) -> str:
         if bidi in _LTR_BIDI:
             return "ltr"
     return default
+
+
+# The script of a piece's first strong letter -> the language it is taken to be in, for
+# ``lang`` on pieces in another language than the email (digest's languages: en, he).
+_SCRIPT_LANGUAGES = {"HEBREW": "he", "ARABIC": "ar", "LATIN": "en"}
+
+
+def text_language(text: str, locale: str) -> str | None:
+    """The language of ``text`` when it is written in another script than ``locale``'s
+    ('en' for an English title in a Hebrew email), else None."""
+    for ch in text:
+        if unicodedata.bidirectional(ch) in ("L", "R", "AL"):
+            script = unicodedata.name(ch, "").split(" ", 1)[0]
+            found = _SCRIPT_LANGUAGES.get(script)
+            own = locale.replace("_", "-").split("-")[0].lower()
+            return found if found is not None and found != own else None
+    return None
 
 
 def long_date(value: date, locale: str) -> str:

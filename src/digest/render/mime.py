@@ -61,10 +61,12 @@ def build_mime(
     msg["Subject"] = " ".join(email.subject.split())
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
+    msg.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # after the body: set_content/add_alternative move every Content-* header (such as
+    # Content-Language) into the first part, where clients do not look for it
     for key, value in email.headers.items():
         if key.lower() in _STRUCTURAL:
             continue
         msg[key] = value
-    msg.set_content(email.text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(email.html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg

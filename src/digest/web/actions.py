@@ -83,11 +83,6 @@ def request_from_record(email: str, record: ConsentRecord) -> SubscriptionReques
     )
 
 
-def _segment_titles(app: App, names: Any) -> list[str]:
-    titles = {s.name: s.display_title for s in app.config.segments}
-    return [titles.get(n, n) for n in names]
-
-
 def confirm_url(app: App, subscriber_id: int, request_id: int) -> str:
     """The confirmation link for one subscribe request (it names the request it confirms)."""
     links = app.links
@@ -129,7 +124,7 @@ def request_subscription(
             pages,
             request.locale,
             confirm_url=confirm_url(app, sub_id, request_id),
-            segment_titles=_segment_titles(app, request.segments),
+            segment_titles=pages.segment_titles(request.segments, request.locale),
             valid_days=CONFIRM_VALID_DAYS,
         )
         mailer.send(

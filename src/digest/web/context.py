@@ -9,10 +9,10 @@ from fastapi import Request
 
 from digest.config import SUPPORTED_LOCALES
 from digest.store.subscriptions import Evidence
+from digest.web.i18n import accept_language_tags, pick_locale
 from digest.web.mail import ServiceMailer
 from digest.web.ratelimit import SlidingWindowLimiter
 from digest.web.sendgrid_signature import SendGridSignatureVerifier
-from digest.web.strings import accept_language_tags, pick_locale
 from digest.web.templating import PageRenderer, make_environment
 
 if TYPE_CHECKING:

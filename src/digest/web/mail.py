@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from digest.config import ConfigError
+from digest.i18n import N_
 from digest.models import PersonalValues, Recipient, RenderedEmail
 from digest.send.transports.base import (
     BatchRecipient,
@@ -20,7 +21,7 @@ from digest.send.transports.base import (
     TransportError,
 )
 from digest.web.errors import WebError
-from digest.web.strings import Strings
+from digest.web.i18n import Translator
 from digest.web.templating import PageRenderer
 
 if TYPE_CHECKING:
@@ -34,6 +35,16 @@ class EmailNotSent(WebError):
     """The transport did not accept a service email; nothing about the subscription changed."""
 
 
+# What a reader is told when a service email could not be sent (title, body).
+SEND_FAILED = (
+    N_("Please try again later"),
+    N_(
+        "We could not send the email just now. Nothing was changed; please try again in a few "
+        "minutes."
+    ),
+)
+
+
 def render_confirmation_email(
     pages: PageRenderer,
     locale: str,
@@ -43,7 +54,7 @@ def render_confirmation_email(
     valid_days: int,
 ) -> RenderedEmail:
     """The double opt-in email (HTML and text) asking the address owner to confirm."""
-    t = Strings(locale)
+    _ = Translator(locale)
     values = {
         "confirm_url": confirm_url,
         "segments": ", ".join(segment_titles),
@@ -51,12 +62,13 @@ def render_confirmation_email(
     }
     publication = pages.context(locale)["publication"].name
     return RenderedEmail(
-        subject=t("confirm_email_subject", publication=publication),
+        subject=_("Confirm your subscription to %(publication)s", publication=publication),
         html=pages.render("email_confirm.html", locale, **values),
         text=pages.render("email_confirm.txt", locale, **values),
         locale=locale,
         html_tokens={},
         text_tokens={},
+        headers={"Content-Language": locale},
     )
 
 
@@ -64,16 +76,17 @@ def render_manage_email(
     pages: PageRenderer, locale: str, *, preferences_url: str, unsubscribe_url: str
 ) -> RenderedEmail:
     """The email carrying a fresh preferences link, for someone whose old link expired."""
-    t = Strings(locale)
+    _ = Translator(locale)
     values = {"preferences_url": preferences_url, "unsubscribe_url": unsubscribe_url}
     publication = pages.context(locale)["publication"].name
     return RenderedEmail(
-        subject=t("manage_email_subject", publication=publication),
+        subject=_("Manage your %(publication)s subscription", publication=publication),
         html=pages.render("email_manage.html", locale, **values),
         text=pages.render("email_manage.txt", locale, **values),
         locale=locale,
         html_tokens={},
         text_tokens={},
+        headers={"Content-Language": locale},
     )
 
 

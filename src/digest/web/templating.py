@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from digest.config import SUPPORTED_LOCALES, Config
-from digest.web.strings import Strings
+from digest.i18n import direction, language_name, segment_title, topic_label
+from digest.web.i18n import install_i18n
 
 # Pages carry signed tokens in their URL: never leak them in a Referer, never cache them.
 PAGE_HEADERS = {
@@ -28,7 +29,8 @@ PAGE_HEADERS = {
 
 
 def make_environment() -> Environment:
-    """A Jinja environment over the package's templates; autoescaped, strict about names."""
+    """A Jinja environment over the package's templates; autoescaped, strict about names,
+    with ``_()``/``{% trans %}`` reading the catalog of the page's ``locale``."""
     env = Environment(
         loader=PackageLoader("digest.web", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -36,6 +38,7 @@ def make_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    install_i18n(env)
     return env
 
 
@@ -51,19 +54,32 @@ class PageRenderer:
         self._env.globals[name] = value
 
     def context(self, locale: str) -> dict[str, Any]:
-        """The values every page and service email can use."""
-        pub = self._config.publication
-        t = Strings(locale)
+        """The values every page and service email can use.
+
+        ``segment_choices`` and ``topic_choices`` are (key, label in this locale) pairs.
+        """
+        config = self._config
+        pub = config.publication
         return {
-            "t": t,
             "locale": locale,
-            "dir": t.direction,
+            "dir": direction(locale),
             "publication": pub,
             "website": str(pub.website),
             "contact": pub.reply_to or pub.from_email,
-            "brand_color": self._config.email.brand_color,
-            "locales": [(code, Strings(code)("language_name")) for code in SUPPORTED_LOCALES],
+            "brand_color": config.email.brand_color,
+            "locales": [(code, language_name(code)) for code in SUPPORTED_LOCALES],
+            "segment_choices": [
+                (s.name, segment_title(config, s, locale)) for s in config.segments
+            ],
+            "topic_choices": [(key, topic_label(config, key, locale)) for key in config.topics],
+            "segment_titles": {s.name: segment_title(config, s, locale) for s in config.segments},
         }
+
+    def segment_titles(self, names: Iterable[str], locale: str) -> list[str]:
+        """The titles of the named segments in ``locale`` (unknown names as given)."""
+        config = self._config
+        by_name = {s.name: s for s in config.segments}
+        return [segment_title(config, by_name[n], locale) if n in by_name else n for n in names]
 
     def render(self, template: str, locale: str, **values: Any) -> str:
         """The template rendered to a string in ``locale``."""

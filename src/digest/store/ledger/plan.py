@@ -20,14 +20,16 @@ from sqlalchemy import (
     text,
 )
 
-from digest.config import SUPPORTED_LOCALES, Segment
+from digest.config import Segment
 from digest.store.ledger.values import LedgerError, PlanGroup, PlannedBatch
 from digest.store.schema import DeliveryRow, SendBatchRow, SendPlanRow
 from digest.store.subscribers import segment_recipients_query
 
 
 def _locale_expr(segment: Segment, column: Any) -> Any:
-    return case((column.in_(SUPPORTED_LOCALES), column), else_=literal(segment.locale, String))
+    """A recipient's variant: their own locale when the segment sends in it, else the segment's."""
+    locales = list(segment.send_locales)
+    return case((column.in_(locales), column), else_=literal(segment.locale, String))
 
 
 def plan_groups(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from digest.i18n import N_
 from digest.web.desk.auth import (
     FORBIDDEN_CSRF,
     FORBIDDEN_ROLE,
@@ -33,7 +34,7 @@ def install_handlers(api: FastAPI) -> None:
             request,
             "forbidden.html",
             status=403,
-            message=t("You are not signed in, so nothing was changed. Sign in and try again."),
+            message=t(N_("You are not signed in, so nothing was changed. Sign in and try again.")),
         )
 
     @api.exception_handler(Forbidden)

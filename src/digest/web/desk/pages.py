@@ -1,7 +1,7 @@
 """The desk's pages: a Jinja environment per locale with gettext (``_``), and the renderer.
 
-Texts are gettext messages in the ``desk`` domain (catalogs in ``digest/locale/<lang>/
-LC_MESSAGES/desk.po``, compiled ``.mo`` committed); templates write ``_("…")`` and Python
+Texts are gettext messages in the one shared catalog (``digest.i18n``: ``digest/locale/<lang>/
+LC_MESSAGES/digest.po``, compiled ``.mo`` committed); templates write ``_("…")`` and Python
 code marks its messages with ``N_("…")`` and translates them with ``DeskText``.
 """
 
@@ -13,19 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from digest.config import SUPPORTED_LOCALES, Config
-from digest.render.localisation import LOCALE_DIR, locale_direction
-from digest.web.strings import accept_language_tags, pick_locale
+from digest.i18n import N_, language_name, translations
+from digest.render.localisation import locale_direction
+from digest.web.i18n import accept_language_tags, pick_locale
 
-DOMAIN = "desk"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANG_COOKIE = "digest_desk_lang"
-LANGUAGE_NAMES = {"en": "English", "he": "עברית"}
 
 # Desk pages are for staff only: never cached, never framed (the email preview frame is the
 # one exception and sets its own headers), no scripts at all.
@@ -42,18 +40,7 @@ DESK_HEADERS = {
 }
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext marker's conventional name
-    """Mark ``message`` for the desk catalog; it is translated where it is shown."""
-    return message
-
-
 ROLE_NAMES = {"editor": N_("editor"), "ops": N_("ops"), "admin": N_("admin")}
-
-
-@lru_cache(maxsize=8)
-def translations(locale: str) -> NullTranslations:
-    """The desk catalog for ``locale`` (English source texts when there is none)."""
-    return Translations.load(str(LOCALE_DIR), [locale], domain=DOMAIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +50,11 @@ class DeskText:
     locale: str
 
     def __call__(self, message: str, **values: Any) -> str:
-        text = translations(self.locale).gettext(message)
+        text = str(translations(self.locale).gettext(message))
         return text % values if values else text
 
     def plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
-        text = translations(self.locale).ngettext(singular, plural, n)
+        text = str(translations(self.locale).ngettext(singular, plural, n))
         return text % {"num": n, **values}
 
 
@@ -113,7 +100,7 @@ class DeskPages:
             "t": t,
             "publication": pub,
             "brand_color": self._config.email.brand_color,
-            "languages": [(c, LANGUAGE_NAMES.get(c, c)) for c in SUPPORTED_LOCALES],
+            "languages": [(c, language_name(c)) for c in SUPPORTED_LOCALES],
             "staff": None,
             "csrf_token": "",
             "notice": None,

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from digest import archive
 from digest.web.context import WebContext
-from digest.web.strings import Strings
+from digest.web.i18n import Translator
 
 ARCHIVE_HEADERS = {"Cache-Control": "public, max-age=300"}
 
@@ -21,9 +21,13 @@ def router(ctx: WebContext) -> APIRouter:
 
     def not_found(request: Request) -> HTMLResponse:
         locale = ctx.public_locale(request)
-        t = Strings(locale)
+        _ = Translator(locale)
         return ctx.pages.page(
-            "message.html", locale, status=404, title=t("not_found_title"), body=t("not_found_body")
+            "message.html",
+            locale,
+            status=404,
+            title=_("Page not found"),
+            body=_("There is nothing at this address."),
         )
 
     @api.get("/e/", response_class=HTMLResponse)
@@ -35,7 +39,7 @@ def router(ctx: WebContext) -> APIRouter:
             "archive.html",
             locale,
             headers=ARCHIVE_HEADERS,
-            title=Strings(locale)("archive_title"),
+            title=Translator(locale)("Past editions"),
             segments=segments,
             single=False,
             page_size=archive.PAGE_SIZE,
@@ -58,10 +62,11 @@ def router(ctx: WebContext) -> APIRouter:
         if found is None:
             return not_found(request)
         locale = ctx.public_locale(request)
-        t = Strings(locale)
-        title = t("archive_segment_title", segment=found.title)
+        _ = Translator(locale)
+        name = ctx.pages.segment_titles([found.name], locale)[0]
+        title = _("%(segment)s: past editions", segment=name)
         if found.page > 1:
-            title = f"{title} · {t('archive_page', page=found.page)}"
+            title = f"{title} · {_('Page %(page)s', page=found.page)}"
         return ctx.pages.page(
             "archive.html",
             locale,

@@ -8,70 +8,49 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from digest.i18n import N_
 from digest.tokens import TokenError
 from digest.web.context import WebContext
-from digest.web.strings import Strings
-
-COMMON_TIMEZONES = (
-    "UTC",
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Lisbon",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "Europe/Amsterdam",
-    "Europe/Zurich",
-    "Europe/Stockholm",
-    "Europe/Warsaw",
-    "Europe/Athens",
-    "Europe/Kyiv",
-    "Europe/Istanbul",
-    "Europe/Moscow",
-    "Asia/Jerusalem",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Hong_Kong",
-    "Asia/Shanghai",
-    "Asia/Tokyo",
-    "Asia/Seoul",
-    "Australia/Sydney",
-    "Pacific/Auckland",
-    "Africa/Johannesburg",
-    "Africa/Cairo",
-    "Africa/Lagos",
-    "America/Sao_Paulo",
-    "America/Buenos_Aires",
-    "America/Mexico_City",
-    "America/New_York",
-    "America/Toronto",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "Pacific/Honolulu",
-)
+from digest.web.i18n import Translator
+from digest.web.timezones import browser_aliases_json, choices_with
 
 
-def timezone_suggestions(ctx: WebContext) -> list[str]:
-    """Common zones plus every zone a segment is scheduled in."""
-    zones = dict.fromkeys([*COMMON_TIMEZONES, *(s.timezone for s in ctx.app.config.segments)])
-    return sorted(zones)
+def timezone_field(
+    locale: str, value: str, *, error: str | None = None, from_browser: bool = False
+) -> dict[str, Any]:
+    """The values of templates/timezone_field.html: the picker's choices in ``locale``."""
+    return {
+        "tz_value": value,
+        "tz_choices": choices_with(locale, value),
+        "tz_error": error,
+        "tz_from_browser": from_browser,
+        "tz_aliases": browser_aliases_json(),
+    }
 
 
-def error_texts(t: Strings, fields: Mapping[str, str]) -> dict[str, str]:
-    """Field problems (``key`` or ``key:value``) as sentences in the page's language."""
+# The problems forms.py reports (InvalidSubmission codes), as readers read them.
+ERROR_TEXTS = {
+    "err_email": N_("Enter a valid email address."),
+    "err_segments": N_("Choose at least one digest."),
+    "err_unknown_segment": N_("Unknown digest: %(value)s."),
+    "err_unknown_topic": N_("Unknown topic: %(value)s."),
+    "err_locale": N_("Choose one of the offered languages."),
+    "err_timezone": N_("Choose a time zone from the list."),
+    "err_consent": N_("Tick the box to agree to receive the digests."),
+    "err_pause": N_("Choose a number of weeks between 1 and %(max)s."),
+    "err_name": N_("The name is too long."),
+    "err_body": N_("The request could not be read."),
+}
+UNKNOWN_PROBLEM = N_("This value cannot be used.")
+
+
+def error_texts(_: Translator, fields: Mapping[str, str]) -> dict[str, str]:
+    """Field problems (``code`` or ``code:value``) as sentences in the page's language."""
     out: dict[str, str] = {}
     for field, code in fields.items():
-        key, _, value = code.partition(":")
-        if key == "err_pause":
-            out[field] = t(key, max=52)
-        elif value:
-            out[field] = t(key, value=value)
-        else:
-            out[field] = t(key)
+        key, _sep, value = code.partition(":")
+        message = ERROR_TEXTS.get(key, UNKNOWN_PROBLEM)
+        out[field] = _(message, max=52, value=value) if "%(" in message else _(message)
     return out
 
 
@@ -95,5 +74,7 @@ def token_failure(ctx: WebContext, request: Request, exc: TokenError) -> HTMLRes
         "link_invalid.html",
         locale,
         status=400,
-        reason_key="link_expired_body" if expired else "link_invalid_body",
+        reason=N_("The link has expired.")
+        if expired
+        else N_("The link is not valid. It may have been cut short when it was copied."),
     )

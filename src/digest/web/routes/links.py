@@ -19,8 +19,8 @@ from digest.web import actions
 from digest.web.context import WebContext
 from digest.web.errors import InvalidSubmission
 from digest.web.forms import parse_pause, parse_preferences
-from digest.web.routes.common import error_texts, timezone_suggestions, token_failure
-from digest.web.strings import Strings
+from digest.web.i18n import Translator
+from digest.web.routes.common import error_texts, timezone_field, token_failure
 
 PREFERENCE_MESSAGES = ("saved", "paused", "resumed", "resubscribed", "unsubscribed", "blocked")
 
@@ -29,7 +29,6 @@ def router(ctx: WebContext) -> APIRouter:
     """Routes for /c/{token}, /u/{token} and /p/{token}."""
     api = APIRouter()
     app = ctx.app
-    titles = {s.name: s.display_title for s in app.config.segments}
 
     def load(token: str, purpose: str) -> TokenData:
         if purpose == "confirm":
@@ -62,8 +61,9 @@ def router(ctx: WebContext) -> APIRouter:
         request: Request, token: str, state: str, view: actions.ConfirmationView
     ) -> HTMLResponse:
         locale = ctx.subscriber_locale(request, view.request.locale)
-        t = Strings(locale)
-        segments = ", ".join(titles.get(s, s) for s in view.request.segments) or t("none_chosen")
+        _ = Translator(locale)
+        chosen = ctx.pages.segment_titles(view.request.segments, locale)
+        segments = ", ".join(chosen) or _("none")
         return ctx.pages.page(
             "confirm.html",
             locale,
@@ -109,7 +109,7 @@ def router(ctx: WebContext) -> APIRouter:
             locale,
             email=sub.email,
             segment=segment,
-            segment_title=titles.get(segment, segment) if segment else None,
+            segment_title=ctx.pages.segment_titles([segment], locale)[0] if segment else None,
             action=f"/u/{token}",
             preferences_url=app.links.preferences_url(sub.id),
             **values,
@@ -160,13 +160,11 @@ def router(ctx: WebContext) -> APIRouter:
             sub=sub,
             message=message,
             errors=errors or {},
-            segments=app.config.segments,
-            topics=list(app.config.topics),
-            timezones=timezone_suggestions(ctx),
             action=f"/p/{token}",
             push_token=token,
             now=app.clock(),
             unsubscribe_url=app.links.unsubscribe_url(sub.id, None),
+            **timezone_field(locale, sub.timezone, error=(errors or {}).get("timezone")),
         )
 
     @api.get("/p/{token}", response_class=HTMLResponse)
@@ -210,9 +208,9 @@ def router(ctx: WebContext) -> APIRouter:
                     actions.save_preferences, app, sub.id, choice, evidence
                 )
         except InvalidSubmission as exc:
-            t = Strings(ctx.subscriber_locale(request, sub.locale))
+            _ = Translator(ctx.subscriber_locale(request, sub.locale))
             return preferences_page(
-                request, token, sub, errors=error_texts(t, exc.fields), status=422
+                request, token, sub, errors=error_texts(_, exc.fields), status=422
             )
         return RedirectResponse(f"/p/{token}?m={message}", status_code=303)
 

@@ -15,9 +15,9 @@ from digest.web.actions import CONFIRM_VALID_DAYS, request_manage_link, request_
 from digest.web.context import WebContext
 from digest.web.errors import InvalidSubmission
 from digest.web.forms import normalise_email, parse_subscription
-from digest.web.mail import EmailNotSent
-from digest.web.routes.common import error_texts, read_body_mapping, timezone_suggestions
-from digest.web.strings import Strings
+from digest.web.i18n import Translator
+from digest.web.mail import SEND_FAILED, EmailNotSent
+from digest.web.routes.common import error_texts, read_body_mapping, timezone_field
 
 log = logging.getLogger(__name__)
 HONEYPOT_FIELD = "website_url"
@@ -47,6 +47,7 @@ def _form_values(data: Any, ctx: WebContext, locale: str) -> dict[str, Any]:
         "topics": many("topics"),
         "locale": str(data.get("locale") or locale),
         "timezone": str(data.get("timezone") or _default_timezone(ctx, locale)),
+        "timezone_chosen": bool(data.get("timezone")),
         "consent": bool(data.get("consent")),
     }
 
@@ -65,10 +66,13 @@ def router(ctx: WebContext) -> APIRouter:
             status=status,
             form=values,
             errors=errors,
-            segments=config.segments,
-            topics=list(config.topics),
-            timezones=timezone_suggestions(ctx),
             honeypot=HONEYPOT_FIELD,
+            **timezone_field(
+                locale,
+                values["timezone"],
+                error=errors.get("timezone"),
+                from_browser=not values["timezone_chosen"],
+            ),
         )
 
     @api.get("/", response_class=HTMLResponse)
@@ -80,29 +84,33 @@ def router(ctx: WebContext) -> APIRouter:
     @api.post("/subscribe")
     async def subscribe(request: Request) -> Response:
         locale = ctx.public_locale(request)
-        t = Strings(locale)
+        _ = Translator(locale)
         data, is_json = await read_body_mapping(request)
         wait = ctx.subscribe_limiter.hit(ctx.client_ip(request))
         if wait is not None:
             headers = {"Retry-After": str(int(wait) + 1)}
             if is_json:
                 return JSONResponse(
-                    {"error": t("rate_limited_body")}, status_code=429, headers=headers
+                    {"error": _("Please wait a minute and try again.")},
+                    status_code=429,
+                    headers=headers,
                 )
             return ctx.pages.page(
                 "message.html",
                 locale,
                 status=429,
                 headers=headers,
-                title=t("rate_limited_title"),
-                body=t("rate_limited_body"),
+                title=_("Too many requests"),
+                body=_("Please wait a minute and try again."),
             )
         if data is None:
-            return JSONResponse({"errors": {"body": t("err_body")}}, status_code=400)
+            return JSONResponse(
+                {"errors": {"body": _("The request could not be read.")}}, status_code=400
+            )
         try:
             subscription = parse_subscription(data, config, default_locale=locale)
         except InvalidSubmission as exc:
-            errors = error_texts(t, exc.fields)
+            errors = error_texts(_, exc.fields)
             if is_json:
                 return JSONResponse({"errors": errors}, status_code=422)
             return form_page(locale, _form_values(data, ctx, locale), errors, status=422)
@@ -116,19 +124,24 @@ def router(ctx: WebContext) -> APIRouter:
                 )
             except EmailNotSent:
                 if is_json:
-                    return JSONResponse({"error": t("send_failed_body")}, status_code=503)
+                    return JSONResponse({"error": _(SEND_FAILED[1])}, status_code=503)
                 return ctx.pages.page(
                     "message.html",
                     locale,
                     status=503,
-                    title=t("send_failed_title"),
-                    body=t("send_failed_body"),
+                    title=_(SEND_FAILED[0]),
+                    body=_(SEND_FAILED[1]),
                 )
         log.info("subscribe request from %s: %s", ctx.client_ip(request), outcome)
-        body = t("check_inbox_body", days=CONFIRM_VALID_DAYS)
+        body = _(
+            "If this address can receive our digests, a confirmation link is on its way to it. "
+            "Open the email and press the link to start your subscription. "
+            "The link works for %(days)s days.",
+            days=CONFIRM_VALID_DAYS,
+        )
         if is_json:
             return JSONResponse({"status": "check_inbox", "message": body}, status_code=202)
-        return ctx.pages.page("message.html", locale, title=t("check_inbox_title"), body=body)
+        return ctx.pages.page("message.html", locale, title=_("Check your inbox"), body=body)
 
     @api.get("/manage", response_class=HTMLResponse)
     def manage_form(request: Request) -> HTMLResponse:
@@ -137,7 +150,7 @@ def router(ctx: WebContext) -> APIRouter:
     @api.post("/manage", response_class=HTMLResponse)
     async def manage(request: Request) -> HTMLResponse:
         locale = ctx.public_locale(request)
-        t = Strings(locale)
+        _ = Translator(locale)
         form = await request.form()
         raw_email = str(form.get("email") or "")
         wait = ctx.subscribe_limiter.hit(ctx.client_ip(request))
@@ -147,8 +160,8 @@ def router(ctx: WebContext) -> APIRouter:
                 locale,
                 status=429,
                 headers={"Retry-After": str(int(wait) + 1)},
-                title=t("rate_limited_title"),
-                body=t("rate_limited_body"),
+                title=_("Too many requests"),
+                body=_("Please wait a minute and try again."),
             )
         try:
             email = normalise_email(raw_email)
@@ -157,7 +170,7 @@ def router(ctx: WebContext) -> APIRouter:
                 "manage.html",
                 locale,
                 status=422,
-                errors=error_texts(t, exc.fields),
+                errors=error_texts(_, exc.fields),
                 email=raw_email,
             )
         if ctx.manage_limiter.hit(email) is None:
@@ -168,11 +181,14 @@ def router(ctx: WebContext) -> APIRouter:
                     "message.html",
                     locale,
                     status=503,
-                    title=t("send_failed_title"),
-                    body=t("send_failed_body"),
+                    title=_(SEND_FAILED[0]),
+                    body=_(SEND_FAILED[1]),
                 )
         return ctx.pages.page(
-            "message.html", locale, title=t("manage_title"), body=t("manage_sent")
+            "message.html",
+            locale,
+            title=_("Manage your subscription"),
+            body=_("If this address is on our list, a link to manage it is on its way."),
         )
 
     @api.get("/healthz")
