@@ -17,7 +17,7 @@ from digest.config import Config
 from digest.editions import build_edition, render_variant
 from digest.render import RenderContext, list_id, personalise, render_edition
 from digest.store.articles import upsert_articles
-from digest.store.editions import set_edition_status
+from digest.lifecycle import finish, start
 from digest.web import create_app
 from tests.conftest import FixedClock, make_app, make_config
 from tests.factories import NOW, article
@@ -157,7 +157,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     edition = build_edition(app, "tech-he", date(2026, 1, 30))
     assert edition.id is not None and len(edition.items) == 6  # max_articles
     with app.engine.begin() as conn:
-        set_edition_status(conn, edition.id, "sent", NOW, expect=("draft",))
+        start(conn, edition.id, actor="test", now=NOW)
+        finish(conn, edition.id, actor="test", now=NOW)
     yield app
     app.engine.dispose()
 
