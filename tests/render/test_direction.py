@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from digest.app import App
 from digest.config import Config
 from digest.editions import build_edition, render_variant
+from digest.lifecycle import finish, start
 from digest.render import RenderContext, list_id, personalise, render_edition
 from digest.store.articles import upsert_articles
-from digest.lifecycle import finish, start
 from digest.web import create_app
 from tests.conftest import FixedClock, make_app, make_config
 from tests.factories import NOW, article

@@ -4,6 +4,7 @@ topic names and digest titles in Hebrew on every form, the service emails in Heb
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import lxml.html
 import pytest
@@ -140,3 +141,15 @@ def test_an_alias_zone_stays_valid_and_selected(
     root = lxml.html.document_fromstring(prefs.text)
     [chosen] = root.xpath("//select[@name='timezone']/option[@selected]")
     assert chosen.get("value") == "Asia/Calcutta"
+
+
+def test_every_form_problem_has_words_in_the_catalog() -> None:
+    from digest.web.routes.common import ERROR_TEXTS
+
+    web = Path(__file__).resolve().parents[2] / "src" / "digest" / "web"
+    codes = {
+        code
+        for path in web.rglob("*.py")
+        for code in re.findall(r"\"(err_[a-z_]+)", path.read_text(encoding="utf-8"))
+    }
+    assert codes and codes <= set(ERROR_TEXTS), sorted(codes - set(ERROR_TEXTS))
