@@ -54,11 +54,13 @@ def test_dry_runs_for_today_and_a_future_date_write_nothing(tmp_path: Path, new_
     assert "sent 5" in sent.stdout and len(_outbox(tmp_path)) == 5
 
 
-def _throttled(tmp_path: Path, new_app, db_url: str | None, n: int):
+def _throttled(tmp_path: Path, new_app, db_url: str | None, n: int, rate: float = 40):
+    # slow enough that a second `digest` command starts before the send is over, even on a
+    # busy machine (the whole send takes n / rate seconds)
     config = write_config(
         tmp_path,
         db_url,
-        rate_limit_per_second=60,
+        rate_limit_per_second=rate,
         concurrency=2,
         outbox={"path": str(tmp_path / "outbox"), "batch_size": 20},
     )
@@ -110,7 +112,7 @@ def test_pause_stops_every_sender_within_a_batch_and_resume_loses_nobody(
 
 
 def test_cancel_stops_every_sender_and_a_later_send_is_refused(tmp_path: Path, new_app) -> None:
-    config, _app = _throttled(tmp_path, new_app, None, 500)
+    config, _app = _throttled(tmp_path, new_app, None, 500, rate=25)
     proc = start_cli(config, "send", "markets-en", "--date", DAY, "--yes", "--workers", "1")
     try:
         at_cancel = _stop_midway(tmp_path, config, proc, "cancel")
