@@ -120,22 +120,22 @@ def test_bad_auth_length_and_forged_token(web: tuple[App, TestClient]) -> None:
     assert r.status_code == 415
 
 
-@pytest.mark.parametrize(
-    "endpoint",
-    [
-        "https://127.0.0.1/push/x",
-        "https://10.1.2.3/push/x",
-        "https://192.168.0.5/push/x",
-        "https://[::1]/push/x",
-        "https://169.254.169.254/latest",
-        "https://localhost/push/x",
-    ],
-)
+INTERNAL = [
+    "https://127.0.0.1/push/x",
+    "https://10.1.2.3/push/x",
+    "https://192.168.0.5/push/x",
+    "https://[::1]/push/x",
+    "https://169.254.169.254/latest",
+    "https://localhost/push/x",
+    "https://[::ffff:10.0.0.1]/push/x",
+]
+
+
+@pytest.mark.parametrize("endpoint", INTERNAL)
 def test_private_addresses_are_refused_unless_allowed(
     tmp_path: Path, ca_bundle: Path, endpoint: str
 ) -> None:
-    hosts = ["127.0.0.1", "10.1.2.3", "192.168.0.5", "::1", "169.254.169.254", "localhost"]
-    raw = push_config_dict(tmp_path, ca_bundle, allowed_hosts=hosts)
+    raw = push_config_dict(tmp_path, ca_bundle, allowed_hosts=["*.push.example", "127.0.0.2"])
     raw["push"]["allow_private_addresses"] = False
     from digest.config import parse_config
 
@@ -143,8 +143,26 @@ def test_private_addresses_are_refused_unless_allowed(
     with TestClient(create_app(app)) as client:
         r = client.post("/push/subscriptions", json=body(endpoint=endpoint))
         assert r.status_code == 422
-        assert "private" in r.json()["errors"]["endpoint"]
+        assert "endpoint" in r.json()["errors"]
+        # a wildcard never lets an internal address through
+        local = body(endpoint="https://x.localhost/push/x")
+        assert client.post("/push/subscriptions", json=local).status_code == 422
+        listed = body(endpoint="https://127.0.0.2:8443/push/x")  # listed by itself: allowed
+        assert client.post("/push/subscriptions", json=listed).status_code == 201
     app.engine.dispose()
+
+
+def test_an_allowed_name_resolving_to_a_private_address_is_refused_before_sending() -> None:
+    from digest.push.endpoints import EndpointPolicy, EndpointRefused
+
+    policy = EndpointPolicy(("push.example.com",))
+    assert policy.check("https://push.example.com/x") == "push.example.com"
+    with pytest.raises(EndpointRefused, match="resolves to a loopback or private"):
+        policy.check_resolved("push.example.com", lambda host: ["93.184.216.34", "10.0.0.7"])
+    policy.check_resolved("push.example.com", lambda host: ["93.184.216.34"])
+    EndpointPolicy(("push.example.com",), True).check_resolved(
+        "push.example.com", lambda h: ["10.0.0.7"]
+    )
 
 
 def test_default_allow_list_takes_the_browsers_push_services(tmp_path: Path) -> None:

@@ -2,9 +2,10 @@
 
 A forged subscription must not make the server call an internal address. An endpoint is
 accepted only when it is an https URL whose host matches ``push.allowed_hosts`` (an exact
-name, an IP literal, or ``*.suffix``) and, unless ``push.allow_private_addresses`` is set,
-whose host is neither a loopback, private, link-local or otherwise non-public address, nor
-a name that resolves to one (checked again before sending, once per host).
+name, an IP literal, or ``*.suffix``) and whose host is neither a loopback, private,
+link-local or otherwise non-public address, nor a name that resolves to one (checked again
+before sending, once per host) — unless ``push.allow_private_addresses`` is set, or that
+very address (or ``localhost``) is listed by itself in ``push.allowed_hosts``.
 """
 
 from __future__ import annotations
@@ -97,11 +98,15 @@ class EndpointPolicy:
             raise EndpointRefused("must name a host and no user or password")
         if not self.host_allowed(host):
             raise EndpointRefused(f"host {host} is not an allowed push service")
-        if not self.allow_private_addresses and (
-            host in _LOCAL_NAMES or host.endswith(".localhost") or is_internal_address(host)
-        ):
+        internal = host in _LOCAL_NAMES or host.endswith(".localhost") or is_internal_address(host)
+        if internal and not (self.allow_private_addresses or self.listed_exactly(host)):
             raise EndpointRefused(f"host {host} is a loopback or private address")
         return host
+
+    def listed_exactly(self, host: str) -> bool:
+        """True when ``host`` is an IP address or local name listed by itself (no wildcard):
+        the operator allowed that one internal host on purpose (a lab or test push service)."""
+        return host.lower().rstrip(".") in self.allowed_hosts
 
     def check_resolved(self, host: str, resolver: Resolver = system_resolver) -> None:
         """Refuse a host name that resolves to an internal address (before posting to it)."""
