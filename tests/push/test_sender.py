@@ -133,3 +133,29 @@ def test_local_time_delivery_waits_for_each_timezone(
     [push] = push_service.received(london.id)
     assert 86000 < push.ttl <= 86400  # until tomorrow's edition
     app.engine.dispose()
+
+
+def test_certificates_are_checked_and_ssl_cert_file_is_honoured(
+    tmp_path: Path, ca_bundle: Path, push_service: PushServiceStandIn, monkeypatch
+) -> None:
+    from digest.config import parse_config
+    from tests.push.helpers import push_config_dict
+
+    raw = push_config_dict(tmp_path, ca_bundle)
+    del raw["push"]["ca_bundle"]
+    app = push_app(parse_config(raw, "test"))
+    browser = push_service.subscribe()
+    subscribe(app, browser)
+    edition = store_edition(app)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing.pem"))
+    untrusted = send(app, edition)  # the stand-in's certificate is not trusted: no retries
+    assert untrusted.counts["failed"] == 1 and not push_service.received(browser.id)
+    with app.engine.connect() as conn:
+        error = conn.execute(select(PushDeliveryRow.error)).scalar_one()
+    assert "certificate is not trusted" in error
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
+    with app.engine.begin() as conn:
+        conn.execute(PushDeliveryRow.__table__.update().values(status="pending"))
+    trusted = send(app, edition)
+    assert trusted.counts["sent"] == 1
+    app.engine.dispose()

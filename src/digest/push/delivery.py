@@ -131,6 +131,10 @@ class PushCall:
             ) as response:
                 await response.content.read(MAX_ANSWER_BYTES)
                 return response.status, response.headers.get("Retry-After"), None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise PushRefused(
+                f"the push service's TLS certificate is not trusted: {exc.certificate_error}"
+            ) from None
         except TimeoutError:
             return None, None, "the push service did not answer in time"
         except (aiohttp.ClientError, OSError) as exc:
