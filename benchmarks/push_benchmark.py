@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import socket
 import subprocess
@@ -45,6 +46,12 @@ from tests.push.helpers import push_config_dict, store_edition  # noqa: E402
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_service(work: Path, keys: Path, decrypt_every: int) -> tuple[subprocess.Popen, str]:
@@ -140,9 +147,13 @@ def main() -> None:
             with app.engine.begin() as conn:
                 sender.prepare(conn, edition, app.clock())
             plan = time.perf_counter() - t0
+            service_cpu0 = process_cpu(service.pid)
+            load0 = os.getloadavg()[0]
             cpu0, t0 = cpu_seconds(), time.perf_counter()
             run = sender.run(edition, KeepGoing())
             wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+            service_cpu = process_cpu(service.pid) - service_cpu0
+            load1 = os.getloadavg()[0]
             context = create_default_context(cafile=str(cert.cert_file))
             with urllib.request.urlopen(f"{origin}/_stats", context=context) as answer:
                 stats = json.load(answer)
@@ -161,7 +172,11 @@ def main() -> None:
     )
     print(
         f"push service: {stats['requests']:,} requests, statuses {stats['statuses']}, "
-        f"decrypted 1 in {args.decrypt_every}"
+        f"decrypted 1 in {args.decrypt_every}; its CPU {service_cpu:.1f} s"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {load0:.1f} before, {load1:.1f} after "
+        "(other processes share the cores)"
     )
     print(f"ledger: {run.counts}")
 

@@ -1,9 +1,10 @@
 """Posting one push: encrypt (RFC 8291, pywebpush), sign (VAPID), post, decide.
 
 Requests go through one aiohttp session: a pool of keep-alive connections per push
-service, ``push.concurrency`` requests in flight. (HTTP/2 through httpx + h2 was measured
-at several times the CPU per request of aiohttp's HTTP/1.1 pool, so the pool is used; see
-benchmarks/push_benchmark.py.)
+service, ``push.concurrency`` requests in flight, on uvloop's event loop where installed.
+HTTP/2 (httpx + h2) was measured on this machine at about 1.1 ms of CPU per push against
+about 0.33 ms for aiohttp's HTTP/1.1 pool (encryption included), so the pool is used;
+benchmarks/push_benchmark.py measures the whole sender.
 """
 
 from __future__ import annotations
