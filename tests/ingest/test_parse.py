@@ -187,9 +187,19 @@ def test_hebrew_windows_1255_declared_only_in_the_http_charset() -> None:
     feed = parse(content, "application/rss+xml; charset=windows-1255")
     (article,) = feed.articles
     assert article.title == "מדד תל אביב 35 עלה ב-1.2%"
-    # Without the charset the bytes are not UTF-8: refused, not turned into mojibake.
-    with pytest.raises(FeedError, match="cannot decode the feed: not valid utf-8"):
-        parse(content)
+    assert feed.warnings == ()
+
+
+def test_undeclared_windows_1255_is_read_with_charset_normalizers_guess() -> None:
+    """No charset anywhere and not UTF-8: charset-normalizer's guess, with a warning."""
+    content = feed_bytes("hebrew-1255-http.xml")
+    feed = parse(content, "application/rss+xml")
+    (article,) = feed.articles
+    assert article.title == "מדד תל אביב 35 עלה ב-1.2%"
+    assert article.categories == ("שווקים",)
+    assert feed.encoding == "cp1255"
+    (warning,) = feed.warnings
+    assert "no charset declared" in warning and "cp1255" in warning and "guess" in warning
 
 
 def test_utf8_document_under_a_latin1_server_default_is_read_as_utf8() -> None:

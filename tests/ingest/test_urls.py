@@ -89,3 +89,44 @@ def test_http_url_keeps_the_query_of_images() -> None:
     assert http_url("data:image/png;base64,AAAA") is None
     assert http_url("javascript:alert(1)") is None
     assert http_url(None) is None
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("https://www.skn.example/a%7eb", "https://www.skn.example/a~b"),
+        ("https://www.skn.example/café", "https://www.skn.example/caf%C3%A9"),
+        ("https://bücher.de/news/1", "https://xn--bcher-kva.de/news/1"),
+        ("https://BÜCHER.de:443/news/1?utm_source=x", "https://xn--bcher-kva.de/news/1"),
+        ("https://www.skn.example/a?q=caf%C3%A9&b=1", "https://www.skn.example/a?b=1&q=café"),
+        ("https://www.skn.example/%61", "https://www.skn.example/a"),
+    ],
+)
+def test_spellings_of_one_page_collapse(one: str, other: str) -> None:
+    assert canonical_url(one) is not None
+    assert canonical_url(one) == canonical_url(other)
+
+
+def test_the_pairs_are_one_story_after_ingest() -> None:
+    """Two items of a feed linking to two spellings of one page: ranking keeps one."""
+    from datetime import timedelta
+
+    from digest.rank import rank
+    from tests.ingest.helpers import NOW, item, parse, rss
+    from tests.test_rank import inp
+
+    pairs = [
+        ("https://www.skn.example/a%7eb", "https://www.skn.example/a~b"),
+        ("https://www.skn.example/café", "https://www.skn.example/caf%C3%A9"),
+        ("https://bücher.de/news/1", "https://xn--bcher-kva.de/news/1"),
+    ]
+    items = [
+        item(2 * i + k + 1, title=f"DAX story {i} take {k}", link=url)
+        for i, pair in enumerate(pairs)
+        for k, url in enumerate(pair)
+    ]
+    feed = parse(rss(items))
+    assert len(feed.articles) == 6 and len({a.url for a in feed.articles}) == 3
+    result = rank(list(feed.articles), inp(now=NOW, window_start=NOW - timedelta(hours=24)))
+    assert len(result.selected) == 3
+    assert all(len(s.duplicates) == 1 for s in result.selected)

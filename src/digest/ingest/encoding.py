@@ -4,7 +4,9 @@ Precedence follows RFC 7303: a byte-order mark wins, then the ``charset`` parame
 HTTP Content-Type, then the ``encoding`` of the XML declaration, then UTF-8. When a declared
 encoding cannot decode the bytes, the next declared one is tried (servers often send a
 default charset that contradicts the document); if none fits, the feed is refused with a
-message naming what was declared and where the bytes stop making sense.
+message naming what was declared and where the bytes stop making sense. Only a feed that
+declares nothing and is not UTF-8 is read with charset-normalizer's guess, as a last resort,
+and the result says so (``Decoded.guessed``) so that a warning names the guess.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import codecs
 import re
 from dataclasses import dataclass
 from email.message import Message
+
+from charset_normalizer import from_bytes
 
 from digest.ingest.errors import FeedError
 
@@ -31,10 +35,22 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """Feed text and the encoding that decoded it."""
+    """Feed text and the encoding that decoded it (``guessed``: charset-normalizer's guess)."""
 
     text: str
     encoding: str
+    guessed: bool = False
+    language: str | None = None  # what the guess thinks the text is written in
+
+    def warning(self) -> str | None:
+        """The warning to give when the encoding was guessed, else None."""
+        if not self.guessed:
+            return None
+        language = f", {self.language}" if self.language and self.language != "Unknown" else ""
+        return (
+            f"no charset declared and the bytes are not UTF-8: read as {self.encoding} "
+            f"(charset-normalizer's guess{language}); declare the charset to be sure"
+        )
 
 
 def media_type(content_type: str | None) -> str:
@@ -119,7 +135,21 @@ def decode_feed(content: bytes, content_type: str | None) -> Decoded:
             return Decoded(content.decode(codec), codec)
         except UnicodeDecodeError as exc:
             problems.append(f"not valid {name} ({where}): {exc.reason} at byte {exc.start}")
+    if len(declared) == 1:  # nothing declared, and not UTF-8
+        guess = _guess(content)
+        if guess is not None:
+            return guess
+        problems.append("charset-normalizer found no encoding that fits")
     raise FeedError("cannot decode the feed: " + "; ".join(problems))
+
+
+def _guess(content: bytes) -> Decoded | None:
+    """charset-normalizer's best reading of undeclared bytes, or None."""
+    best = from_bytes(content).best()
+    if best is None:
+        return None
+    codec = _codec(best.encoding) or best.encoding
+    return Decoded(str(best), codec, guessed=True, language=best.language)
 
 
 def as_utf8_xml(text: str) -> bytes:

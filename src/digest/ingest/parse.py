@@ -103,6 +103,6 @@ def parse_feed(
         encoding=decoded.encoding,
         articles=articles,
         skipped=skipped,
-        warnings=warnings,
+        warnings=tuple(w for w in (decoded.warning(),) if w) + tuple(warnings),
         complete=complete,
     )

@@ -4,7 +4,7 @@ stops the others, and each gets a result naming what went wrong."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,7 +121,7 @@ def _fetch(
 
 
 def _failed(app: App, source: str, now: datetime, error: str) -> SourceResult:
-    log.warning("source %s failed: %s", source, error)
+    log.warning("source %s failed: %s", source, error, extra={"source": source})
     try:
         with app.engine.begin() as conn:
             record_fetch_error(conn, source, now=now, error=error)
@@ -146,7 +146,7 @@ def _store(
             items_seen=feed.items,
         )
     for warning in feed.warnings:
-        log.warning("source %s: %s", source.name, warning)
+        log.warning("source %s: %s", source.name, warning, extra={"source": source.name})
     return SourceResult(
         name=source.name,
         ok=True,
@@ -189,11 +189,17 @@ def _process(app: App, source: Source, outcome: Fetched | str, now: datetime) ->
         return _failed(app, source.name, now, f"database refused the articles: {exc.orig}")
 
 
-def ingest_sources(app: App, only: Sequence[str] | None = None) -> IngestReport:
+def ingest_sources(
+    app: App,
+    only: Sequence[str] | None = None,
+    *,
+    on_result: Callable[[SourceResult], None] | None = None,
+) -> IngestReport:
     """Fetch, parse, normalise and upsert every configured source (or those in ``only``).
 
-    Never raises for a bad source: each result says ok or names the reason. Raises
-    IngestError for an unknown name in ``only`` and StoreError if the database is unusable.
+    Never raises for a bad source: each result says ok or names the reason, and goes to
+    ``on_result`` as soon as its source is done (for progress displays). Raises IngestError
+    for an unknown name in ``only`` and StoreError if the database is unusable.
     """
     now = app.clock()
     sources = select_sources(app.config.sources, only)
@@ -226,4 +232,6 @@ def ingest_sources(app: App, only: Sequence[str] | None = None) -> IngestReport:
                 log.exception("source %s: unexpected error while fetching", source.name)
                 outcome = f"unexpected error fetching: {exc!r}"
             results[source.name] = _process(app, source, outcome, now)
+            if on_result is not None:
+                on_result(results[source.name])
     return IngestReport(sources=tuple(results[s.name] for s in sources), started_at=now)

@@ -1,9 +1,17 @@
-"""Canonical article URLs: tracking parameters removed, one spelling per page."""
+"""Canonical article URLs: tracking parameters removed, one spelling per page.
+
+The spelling is w3lib's ``canonicalize_url`` (percent-escapes normalised, so ``/a%7eb`` and
+``/a~b`` or ``/café`` and ``/caf%C3%A9`` are one path; internationalised host names in their
+IDNA form; query sorted; no fragment) after digest's own rules: http(s) only, no credentials,
+no default port, no trailing dot on the host, and none of the tracking parameters below.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
 
 HTTP_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -69,7 +77,7 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     """The canonical http(s) form of ``url`` (resolved against ``base``), or None if unusable.
 
     Lower-cases scheme and host, drops credentials, default ports, the fragment and
-    tracking parameters, and sorts the remaining query parameters.
+    tracking parameters, sorts the remaining query parameters and normalises escapes.
     """
     raw = (url or "").strip()
     if not raw:
@@ -91,14 +99,16 @@ def canonical_url(url: str, base: str | None = None) -> str | None:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
-    query = urlencode(
-        sorted(
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if not is_tracking_param(k)
-        )
-    )
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    query = "&".join(pair for pair in parts.query.split("&") if pair and not _tracks(pair))
+    try:
+        return canonicalize_url(urlunsplit((scheme, netloc, parts.path or "/", query, "")))
+    except (ValueError, UnicodeError):  # a host IDNA cannot spell
+        return None
+
+
+def _tracks(pair: str) -> bool:
+    """True for a raw ``name=value`` query pair whose name is a tracking parameter."""
+    return is_tracking_param(unquote_plus(pair.split("=", 1)[0]))
 
 
 def http_url(url: str | None, base: str | None = None) -> str | None:
