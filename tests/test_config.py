@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import yaml
 
-from digest.config import ConfigError, load_config, load_secrets, parse_config
+from digest.config import ConfigError, load_config, load_secrets, parse_config, reveal
 from tests.conftest import REPO, config_dict
 
 
@@ -121,7 +122,31 @@ def test_secrets_come_from_env_and_placeholders_are_refused(
     with pytest.raises(ConfigError, match="at least 32 characters"):
         load_secrets()
     monkeypatch.setenv("DIGEST_SECRET_KEY", "x" * 40)
-    assert load_secrets().sendgrid_api_key == "SG.real-looking-key"
+    assert reveal(load_secrets().sendgrid_api_key) == "SG.real-looking-key"
+
+
+def test_secrets_never_show_in_repr_logs_or_tracebacks(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    key, password, signing = "SG.abc123-real-looking-key", "hunter2-smtp-pass", "k" * 40
+    monkeypatch.setenv("SENDGRID_API_KEY", key)
+    monkeypatch.setenv("SMTP_PASSWORD", password)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", signing)
+    secrets = load_secrets()
+    shown = [repr(secrets), str(secrets), f"{secrets}", secrets.model_dump_json()]
+    shown += [str(secrets.model_dump()), repr(secrets.sendgrid_api_key)]
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("digest.test").warning("secrets: %s %r", secrets, secrets)
+        try:
+            raise RuntimeError(f"could not connect with {secrets.sendgrid_api_key}")
+        except RuntimeError:
+            logging.getLogger("digest.test").exception("failed")
+    shown.append(caplog.text)
+    for text in shown:
+        for value in (key, password, signing):
+            assert value not in text, text
+    assert reveal(secrets.sendgrid_api_key) == key
+    assert reveal(secrets.smtp_password) == password and reveal(None) is None
 
 
 def test_secrets_are_not_config_keys(tmp_path: Path) -> None:

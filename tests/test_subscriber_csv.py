@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.subscriber_csv import CsvError, RowError, normalise_email, parse_rows
+from digest.addresses import InvalidAddress, normalise_address
+from digest.subscriber_csv import CsvError, RowError, parse_rows
 from tests.conftest import make_config
 
 GOOD_AND_BAD = """email,name,locale,timezone,topics,segments
@@ -28,7 +29,7 @@ def test_rows_are_validated_with_line_numbers(tmp_path: Path) -> None:
     errors = [i for i in items if isinstance(i, RowError)]
     good = [i for i in items if not isinstance(i, RowError)]
     assert [(e.line, e.message.split(" ")[0]) for e in errors] == [
-        (3, "invalid"),
+        (3, "not"),
         (4, "unsupported"),
         (5, "unknown"),
         (6, "unknown"),
@@ -60,6 +61,7 @@ def test_bad_headers_stop_the_import(tmp_path: Path, text: str, message: str) ->
 
 
 def test_email_normalisation() -> None:
-    assert normalise_email("  Ann@Example.COM ") == "ann@example.com"
+    assert normalise_address("  Ann@Example.COM ") == "ann@example.com"
     for bad in ("ann", "ann@", "@x.com", "a b@x.com", "a@x", "a@@x.com", "a@x..com"):
-        assert normalise_email(bad) is None, bad
+        with pytest.raises(InvalidAddress):
+            normalise_address(bad)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, select
 
 from digest.clock import Clock, system_clock
-from digest.config import Config, Secrets, load_secrets
+from digest.config import Config, Secrets, load_secrets, reveal
 from digest.store.db import make_engine, upsert_insert
 from digest.store.schema import SettingRow
 from digest.tokens import LinkBuilder, TokenSigner
@@ -43,7 +43,7 @@ class App:
     @cached_property
     def signing_key(self) -> str:
         """The link-signing key: env DIGEST_SECRET_KEY, else the one kept in the database."""
-        return self.secrets.secret_key or self._stored_secret_key()
+        return reveal(self.secrets.secret_key) or self._stored_secret_key()
 
     @cached_property
     def installation_tag(self) -> str:
@@ -71,7 +71,7 @@ class App:
         database (made by ``digest init``, or now)."""
         from digest.push.vapid import new_private_key
 
-        return self.secrets.vapid_private_key or self._stored_setting(
+        return reveal(self.secrets.vapid_private_key) or self._stored_setting(
             VAPID_SETTING, new_private_key
         )
 

@@ -19,10 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+from digest.addresses import EmailAddress, InvalidAddress, normalise_address
 
 SUPPORTED_LOCALES = ("en", "he")
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "xxx", "todo", "your-key-here"}
@@ -40,9 +43,9 @@ class Publication(_Strict):
     name: str = Field(min_length=1)
     website: HttpUrl
     postal_address: str = Field(min_length=5)
-    from_email: str
+    from_email: EmailAddress
     from_name: str = Field(min_length=1)
-    reply_to: str | None = None
+    reply_to: EmailAddress | None = None
     public_url: HttpUrl
     logo_url: HttpUrl | None = None
     list_id: str | None = None  # List-Id header domain part; derived from public_url if absent
@@ -53,15 +56,13 @@ class Publication(_Strict):
     def _push_contact(cls, v: str | None) -> str | None:
         if v is None:
             return v
-        if not re.fullmatch(r"mailto:[^@\s]+@[^@\s]+\.[^@\s]+|https://[^\s/]+\.[^\s]+", v):
+        if v.startswith("mailto:"):  # the address is checked like every other one
+            try:
+                return "mailto:" + normalise_address(v.removeprefix("mailto:"))
+            except InvalidAddress as exc:
+                raise ValueError(f"{exc} (the VAPID subject)") from None
+        if not re.fullmatch(r"https://[^\s/]+\.[^\s]+", v):
             raise ValueError(f"must be a mailto: or https: URL (the VAPID subject): {v!r}")
-        return v
-
-    @field_validator("from_email", "reply_to")
-    @classmethod
-    def _email(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v):
-            raise ValueError(f"not an email address: {v!r}")
         return v
 
     @property
@@ -299,7 +300,7 @@ class EmailSettings(_Strict):
     html_budget_kb: float = Field(default=90, gt=10)
     style_budget_kb: float = Field(default=16, gt=1)
     call_to_action: CallToAction | None = None
-    unsubscribe_mailto: str | None = None  # List-Unsubscribe mailto address
+    unsubscribe_mailto: EmailAddress | None = None  # List-Unsubscribe mailto address
     brand_color: str = Field(default="#0b3d91", pattern=r"^#[0-9a-fA-F]{6}$")
     # subjects are cut (at a word, by whole characters) to this length: phones show ~40
     subject_max_chars: int = Field(default=70, ge=20, le=200)
@@ -512,15 +513,23 @@ def _check_required_disclaimers(config: Config) -> None:
 
 
 class Secrets(BaseModel):
-    """Secrets, from the environment only."""
+    """Secrets, from the environment only; typed so repr, str, logs and dumps show ``**********``.
+
+    ``reveal(secrets.X)`` gives the value to the one place that uses it.
+    """
 
     model_config = ConfigDict(frozen=True)
-    secret_key: str | None = None  # DIGEST_SECRET_KEY: signs unsubscribe/preference tokens
-    sendgrid_api_key: str | None = None  # SENDGRID_API_KEY
-    smtp_password: str | None = None  # SMTP_PASSWORD
-    sendgrid_webhook_public_key: str | None = None  # SENDGRID_WEBHOOK_PUBLIC_KEY
-    vapid_private_key: str | None = None  # DIGEST_VAPID_PRIVATE_KEY: signs Web Push requests
-    metrics_token: str | None = None  # DIGEST_METRICS_TOKEN: bearer token for /metrics
+    secret_key: SecretStr | None = None  # DIGEST_SECRET_KEY: signs unsubscribe/preference tokens
+    sendgrid_api_key: SecretStr | None = None  # SENDGRID_API_KEY
+    smtp_password: SecretStr | None = None  # SMTP_PASSWORD
+    sendgrid_webhook_public_key: SecretStr | None = None  # SENDGRID_WEBHOOK_PUBLIC_KEY
+    vapid_private_key: SecretStr | None = None  # DIGEST_VAPID_PRIVATE_KEY: signs Web Push requests
+    metrics_token: SecretStr | None = None  # DIGEST_METRICS_TOKEN: bearer token for /metrics
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    """The plain value of a secret (None when unset), for the code that must use it."""
+    return secret.get_secret_value() if secret is not None else None
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:

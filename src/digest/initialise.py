@@ -111,7 +111,7 @@ def next_commands(config: Config, config_flag: str) -> list[str]:
     first = config.segments[0].name
     return [
         f"digest {config_flag}run --demo",
-        f"digest {config_flag}subscribers import subscribers.csv",
+        f"digest {config_flag}subscribers add you@example.com --segments {first}",
         f"digest {config_flag}preview {first}",
         f"digest {config_flag}serve",
         f"digest {config_flag}scheduler",

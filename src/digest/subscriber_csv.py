@@ -7,37 +7,31 @@ row is required. Every invalid row becomes a RowError naming its line and what i
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.addresses import InvalidAddress, normalise_address
 from digest.config import SUPPORTED_LOCALES, Config
 from digest.store.subscribers import SubscriberInput, SubscriberRecord
 
 COLUMNS = ("email", "name", "locale", "timezone", "topics", "segments")
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+MAX_NAME_LENGTH = 300
 
 
 class CsvError(Exception):
     """The file as a whole cannot be read (no header, wrong columns, not text)."""
 
 
+class InvalidSubscriber(ValueError):
+    """One subscriber's fields cannot be used; the message says which and why."""
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     line: int
     message: str
-
-
-def normalise_email(raw: str) -> str | None:
-    """The address lower-cased and trimmed, or None if it is not a plausible address."""
-    email = raw.strip().lower()
-    if len(email) > 254 or not _EMAIL.match(email):
-        return None
-    return email
 
 
 @lru_cache(maxsize=1024)
@@ -49,8 +43,57 @@ def _valid_timezone(name: str) -> bool:
         return False
 
 
-def _split(cell: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(p.strip() for p in cell.split(";") if p.strip()))
+def split_list(cell: str, separator: str = ";") -> tuple[str, ...]:
+    """The non-empty, distinct items of a list cell, in order."""
+    return tuple(dict.fromkeys(p.strip() for p in cell.split(separator) if p.strip()))
+
+
+def check_subscriber(
+    config: Config,
+    email: str,
+    *,
+    name: str = "",
+    locale: str = "",
+    timezone: str = "",
+    topics: tuple[str, ...] = (),
+    segments: tuple[str, ...] = (),
+) -> SubscriberInput:
+    """One subscriber as an operator enters it (a CSV row, `digest subscribers add`).
+
+    The address goes through the one address check; the locale defaults to the first chosen
+    segment's (else the first configured segment's), the time zone to UTC. InvalidSubscriber
+    names the first problem.
+    """
+    try:
+        address = normalise_address(email)
+    except InvalidAddress as exc:
+        raise InvalidSubscriber(str(exc)) from None
+    known_segments = {s.name: s for s in config.segments}
+    chosen = [known_segments[s] for s in segments if s in known_segments]
+    locale = locale or (chosen[0] if chosen else config.segments[0]).locale
+    if locale not in SUPPORTED_LOCALES:
+        raise InvalidSubscriber(
+            f"unsupported locale {locale!r} (supported: {', '.join(SUPPORTED_LOCALES)})"
+        )
+    timezone = timezone or "UTC"
+    if not _valid_timezone(timezone):
+        raise InvalidSubscriber(f"unknown timezone {timezone!r}")
+    bad_topics = [t for t in topics if t not in config.topics]
+    if bad_topics:
+        raise InvalidSubscriber(f"unknown topic(s) {', '.join(bad_topics)}")
+    bad_segments = [s for s in segments if s not in known_segments]
+    if bad_segments:
+        raise InvalidSubscriber(f"unknown segment(s) {', '.join(bad_segments)}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidSubscriber(f"name longer than {MAX_NAME_LENGTH} characters")
+    return SubscriberInput(
+        email=address,
+        name=name,
+        locale=locale,
+        timezone=timezone,
+        topics=topics,
+        segments=segments,
+    )
 
 
 def parse_rows(lines: Iterable[str], config: Config) -> Iterator[SubscriberInput | RowError]:
@@ -71,9 +114,6 @@ def parse_rows(lines: Iterable[str], config: Config) -> Iterator[SubscriberInput
             f"line 1: unknown column(s) {', '.join(unknown)}; expected {','.join(COLUMNS)}"
         )
     idx = {n: i for i, n in enumerate(names)}
-    segments = {s.name for s in config.segments}
-    topics = set(config.topics)
-    default_locale = config.segments[0].locale
     while True:
         try:
             row = next(reader)
@@ -88,47 +128,19 @@ def parse_rows(lines: Iterable[str], config: Config) -> Iterator[SubscriberInput
         if len(row) != len(names):
             yield RowError(line, f"expected {len(names)} columns, found {len(row)}")
             continue
-
-        def cell(name: str, row: list[str] = row) -> str:
-            i = idx.get(name)
-            return row[i].strip() if i is not None else ""
-
-        email = normalise_email(cell("email"))
-        if email is None:
-            yield RowError(line, f"invalid email address {cell('email')!r}")
-            continue
-        locale = cell("locale") or default_locale
-        if locale not in SUPPORTED_LOCALES:
-            yield RowError(
-                line, f"unsupported locale {locale!r} (supported: {', '.join(SUPPORTED_LOCALES)})"
+        cells = {name: row[i].strip() for name, i in idx.items()}
+        try:
+            yield check_subscriber(
+                config,
+                cells["email"],
+                name=cells.get("name", ""),
+                locale=cells.get("locale", ""),
+                timezone=cells.get("timezone", ""),
+                topics=split_list(cells.get("topics", "")),
+                segments=split_list(cells.get("segments", "")),
             )
-            continue
-        tz = cell("timezone") or "UTC"
-        if not _valid_timezone(tz):
-            yield RowError(line, f"unknown timezone {tz!r}")
-            continue
-        row_topics = _split(cell("topics"))
-        bad_topics = [t for t in row_topics if t not in topics]
-        if bad_topics:
-            yield RowError(line, f"unknown topic(s) {', '.join(bad_topics)}")
-            continue
-        row_segments = _split(cell("segments"))
-        bad_segments = [s for s in row_segments if s not in segments]
-        if bad_segments:
-            yield RowError(line, f"unknown segment(s) {', '.join(bad_segments)}")
-            continue
-        name = cell("name")
-        if len(name) > 300:
-            yield RowError(line, "name longer than 300 characters")
-            continue
-        yield SubscriberInput(
-            email=email,
-            name=name,
-            locale=locale,
-            timezone=tz,
-            topics=row_topics,
-            segments=row_segments,
-        )
+        except InvalidSubscriber as exc:
+            yield RowError(line, str(exc))
 
 
 def export_row(record: SubscriberRecord) -> list[str]:

@@ -151,9 +151,10 @@ json_option = click.option(
 
 
 def _register_all() -> None:
-    from digest.cli import pipeline, subscribers
+    from digest.cli import ingest_run, pipeline, subscribers
 
     pipeline.register(cli)
+    ingest_run.register(cli)
     subscribers.register(cli)
     optional = ("sending", "edition_state", "schedule", "subscriptions", "users", "ops")
     for name in optional:

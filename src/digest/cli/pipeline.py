@@ -1,19 +1,17 @@
-"""Pipeline commands: init, ingest, segments, preview, run."""
+"""Pipeline commands: init, segments, preview (ingest and run: cli/ingest_run.py)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from digest.cli import EXIT_FAILED, EXIT_FATAL, CliContext, CliError, _safe_url, json_option
+from digest.cli import CliContext, CliError, _safe_url, json_option
 from digest.config import Segment
 from digest.editions import (
-    EditionError,
     local_today,
 )
 from digest.models import RankResult
@@ -93,51 +91,6 @@ def _init_line(step: Any, database: str) -> str:
         f"DIGEST_VAPID_PRIVATE_KEY; public key {step.detail}",
     }
     return texts.get((step.step, step.outcome), f"{step.step}: {step.outcome} {step.detail}")
-
-
-@click.command("ingest")
-@click.option("--source", "only", multiple=True, help="Only this source (repeatable).")
-@pass_ctx
-def ingest_cmd(obj: CliContext, only: tuple[str, ...]) -> None:
-    """Fetch every source and store new and changed articles."""
-    from digest.ingest import ingest_sources
-
-    app = obj.app()
-    known = {s.name for s in app.config.sources}
-    unknown = [s for s in only if s not in known]
-    if unknown:
-        raise CliError(
-            f"unknown source(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    report = ingest_sources(app, only or None)
-    _print_ingest(report)
-    if report.failed:
-        sys.exit(EXIT_FAILED)
-
-
-def _print_ingest(report: Any) -> None:
-    for r in report.sources:
-        if r.ok:
-            if r.not_modified:
-                click.echo(f"  {r.name}: not modified")
-            else:
-                click.echo(
-                    f"  {r.name}: {r.items} items, {r.inserted} new, {r.updated} updated, "
-                    f"{r.unchanged} unchanged, {len(r.skipped)} skipped"
-                )
-            for warning in r.warnings:
-                click.echo(f"      warning: {warning}", err=True)
-            for ident, reason in r.skipped[:10]:
-                click.echo(f"      skipped {ident}: {reason}")
-            if len(r.skipped) > 10:
-                click.echo(f"      … and {len(r.skipped) - 10} more skipped")
-        else:
-            click.echo(f"  {r.name}: FAILED: {r.error}", err=True)
-    failed = len(report.failed)
-    click.echo(
-        f"ingested {len(report.sources) - failed} of {len(report.sources)} source(s)"
-        + (f"; {failed} failed" if failed else "")
-    )
 
 
 @click.command("segments")
@@ -293,79 +246,7 @@ def _emit(text: str, out: str | None) -> None:
         click.echo(text)
 
 
-@click.command("run")
-@click.option(
-    "--demo",
-    is_flag=True,
-    help="Set up the demo: database, sample articles and subscribers; send via the outbox.",
-)
-@pass_ctx
-def run_cmd(obj: CliContext, demo: bool) -> None:
-    """Ingest, then build and send every segment due now (with --demo: every segment)."""
-    from digest.cli.sending import aborted_message
-    from digest.ingest import ingest_sources
-    from digest.send.errors import SendAborted
-
-    if demo:
-        from digest.demo import prepare_demo
-
-        app = obj.adopt(prepare_demo(obj.config(), obj.config_path.resolve().parent))
-    else:
-        app = obj.app()
-    now = app.clock()
-    report = ingest_sources(app)
-    _print_ingest(report)
-    from digest.cli import cli_actor
-    from digest.segments import count_articles, due_today
-    from digest.sending import send_edition
-
-    due = list(app.config.segments) if demo else due_today(app, now)
-    if not due:
-        click.echo("no segment is due now")
-    exit_code = 1 if report.failed else 0
-    totals = {"sent_now": 0, "failed": 0, "suppressed": 0, "unknown": 0}
-    stopped: str | None = None
-    for seg in due:
-        d = local_today(seg, now)
-        try:
-            rep = send_edition(app, seg.name, d, actor=cli_actor())
-        except EditionError as exc:
-            click.echo(f"{seg.name} {d}: {exc}")
-            continue
-        except SendAborted as exc:
-            # the provider refused us or is down: the other segments would fare no better
-            totals["sent_now"] += exc.report.sent_now
-            stopped = aborted_message(exc, seg.name, d)
-            break
-        for k in totals:
-            totals[k] += getattr(rep, k)
-        if rep.failed or rep.unknown:
-            exit_code = EXIT_FAILED
-        already = (
-            " (already sent earlier; nothing sent now)" if rep.sent and not rep.sent_now else ""
-        )
-        click.echo(
-            f"{seg.name} {d}: {rep.recipients} recipient(s): {rep.sent} sent, {rep.failed} failed, "
-            f"{rep.suppressed} suppressed, {rep.unknown} unknown{already}"
-        )
-    n_articles = count_articles(app)
-    where = (
-        f"outbox {app.config.transport.outbox.path}"
-        if app.config.transport.kind == "outbox"
-        else f"transport {app.config.transport.kind}"
-    )
-    click.echo(
-        f"summary: {len(due)} segment(s), {n_articles} article(s) stored, "
-        f"{totals['sent_now']} email(s) sent now to {where}"
-    )
-    if stopped is not None:
-        click.echo(f"error: {stopped}", err=True)
-        sys.exit(EXIT_FATAL)
-    if exit_code:
-        sys.exit(exit_code)
-
-
 def register(group: click.Group) -> None:
     """Add the pipeline commands to the root group."""
-    for cmd in (init_cmd, ingest_cmd, segments_cmd, preview_cmd, run_cmd):
+    for cmd in (init_cmd, segments_cmd, preview_cmd):
         group.add_command(cmd)

@@ -1,19 +1,19 @@
-"""Subscriber commands: import and export (CSV)."""
+"""Subscriber commands: add one, import and export (CSV)."""
 
 from __future__ import annotations
 
 import csv
+import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
-from digest.cli import EXIT_FAILED, CliContext, CliError
-from digest.store.subscribers import SubscriberInput, upsert_subscribers
-from digest.subscriber_csv import COLUMNS, CsvError, RowError, export_row, parse_rows
+from digest.cli import EXIT_FAILED, CliContext, CliError, json_option
+from digest.subscriber_csv import COLUMNS, CsvError, RowError, export_row
 
 pass_ctx = click.make_pass_decorator(CliContext)
-CHUNK = 5000
 MAX_ERRORS_SHOWN = 50
 
 
@@ -24,49 +24,127 @@ def subscribers_group() -> None:
 
 @subscribers_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@json_option
 @pass_ctx
-def import_cmd(obj: CliContext, file: str) -> None:
-    """Upsert subscribers from a CSV (email,name,locale,timezone,topics,segments)."""
+def import_cmd(obj: CliContext, file: str, as_json: bool) -> None:
+    """Upsert subscribers from a CSV (email,name,locale,timezone,topics,segments).
+
+    Invalid rows are named by line and skipped (exit 1); nobody who left is re-subscribed.
+    """
+    from digest.cli import progress
+    from digest.subscriber_admin import import_subscribers
+
     app = obj.app()
+    path = Path(file)
     started = time.monotonic()
-    inserted = updated = 0
-    errors: list[RowError] = []
-    chunk: list[SubscriberInput] = []
 
-    def flush() -> None:
-        nonlocal inserted, updated
-        if chunk:
-            with app.engine.begin() as conn:
-                res = upsert_subscribers(conn, chunk, app.clock(), source=f"csv-import:{file}")
-            inserted += res.inserted
-            updated += res.updated
-            chunk.clear()
+    def show(error: RowError) -> None:
+        shown[0] += 1
+        if not as_json and shown[0] <= MAX_ERRORS_SHOWN:
+            click.echo(f"{file}:{error.line}: skipped: {error.message}", err=True)
 
-    try:
-        with open(file, encoding="utf-8-sig", newline="") as fh:
-            for item in parse_rows(fh, app.config):
-                if isinstance(item, RowError):
-                    errors.append(item)
-                    if len(errors) <= MAX_ERRORS_SHOWN:
-                        click.echo(f"{file}:{item.line}: skipped: {item.message}", err=True)
-                    continue
-                chunk.append(item)
-                if len(chunk) >= CHUNK:
-                    flush()
-            flush()
-    except CsvError as exc:
-        raise CliError(f"{file}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if len(errors) > MAX_ERRORS_SHOWN:
-        click.echo(f"… {len(errors) - MAX_ERRORS_SHOWN} more invalid row(s) not shown", err=True)
+    shown = [0]
+    with progress.row_progress(progress.wanted(as_json), path.stat().st_size, "import") as bar:
+        try:
+            report = import_subscribers(app, path, on_error=show, on_progress=bar)
+        except CsvError as exc:
+            raise CliError(f"{file}: {exc}") from None
     took = time.monotonic() - started
-    click.echo(
-        f"imported {inserted + updated} subscriber(s): {inserted} new, {updated} updated, "
-        f"{len(errors)} invalid row(s) skipped ({took:.1f} s)"
-    )
-    if errors:
+    if as_json:
+        payload = {
+            "file": file,
+            "rows": report.rows,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "invalid": len(report.invalid),
+            "errors": [{"line": e.line, "message": e.message} for e in report.invalid],
+            "seconds": round(took, 3),
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        if len(report.invalid) > MAX_ERRORS_SHOWN:
+            hidden = len(report.invalid) - MAX_ERRORS_SHOWN
+            click.echo(f"… {hidden} more invalid row(s) not shown", err=True)
+        click.echo(
+            f"imported {report.inserted + report.updated} subscriber(s): {report.inserted} new, "
+            f"{report.updated} updated, {len(report.invalid)} invalid row(s) skipped "
+            f"({took:.1f} s)"
+        )
+    if report.invalid:
         sys.exit(EXIT_FAILED)
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option(
+    "--segments",
+    "segments",
+    multiple=True,
+    required=True,
+    help="Segment(s) the reader gets: repeat, or separate with commas.",
+)
+@click.option("--topics", multiple=True, help="Topic(s) they follow: repeat, or commas.")
+@click.option("--name", default="", help="Their name, used in the greeting.")
+@click.option("--locale", default="", help="en or he (default: the first segment's).")
+@click.option("--timezone", default="", help="IANA time zone (default: UTC).")
+@json_option
+@pass_ctx
+def add_cmd(
+    obj: CliContext,
+    email: str,
+    segments: tuple[str, ...],
+    topics: tuple[str, ...],
+    name: str,
+    locale: str,
+    timezone: str,
+    as_json: bool,
+) -> None:
+    """Add one reader (or update them), checked exactly like a CSV row.
+
+    They are active at once: you vouch for their consent, which is recorded with source
+    `cli`. Someone who unsubscribed, bounced or complained is updated but never re-subscribed.
+    """
+    from digest.subscriber_admin import add_subscriber
+    from digest.subscriber_csv import InvalidSubscriber, check_subscriber, split_list
+
+    app = obj.app()
+    try:
+        entry = check_subscriber(
+            app.config,
+            email,
+            name=name.strip(),
+            locale=locale.strip(),
+            timezone=timezone.strip(),
+            topics=split_list(",".join(topics), ","),
+            segments=split_list(",".join(segments), ","),
+        )
+    except InvalidSubscriber as exc:
+        raise CliError(str(exc)) from None
+    report = add_subscriber(app, entry)
+    if as_json:
+        data = {
+            "email": report.email,
+            "outcome": report.outcome,
+            "status": report.status,
+            "segments": list(report.segments),
+            "suppressed": report.suppressed,
+            "receives_mail": report.receives_mail,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(f"{report.outcome} {report.email}: {', '.join(report.segments)}")
+        if report.status != "active":
+            click.echo(
+                f"note: {report.email} is {report.status}; they get no mail until they "
+                "subscribe again themselves",
+                err=True,
+            )
+        if report.suppressed:
+            click.echo(
+                f"note: {report.email} is suppressed ({report.suppressed}); see "
+                "`digest suppressions`",
+                err=True,
+            )
 
 
 @subscribers_group.command("export")

@@ -7,22 +7,21 @@ from typing import Any
 
 import click
 
-from digest.cli import EXIT_FAILED, CliContext, CliError
+from digest.addresses import InvalidAddress, normalise_address
+from digest.cli import EXIT_FAILED, CliContext, CliError, json_option
 from digest.logging_setup import SERVICE_LEVEL
 from digest.store.subscriptions import SUPPRESSION_REASONS, Evidence
 from digest.text_safety import for_terminal
-from digest.web.errors import InvalidSubmission, UnknownSubscriber, WebError
+from digest.web.errors import UnknownSubscriber, WebError
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
 
 def _address(email: str) -> str:
-    from digest.web.forms import normalise_email
-
     try:
-        return normalise_email(email)
-    except InvalidSubmission:
-        raise CliError(f"not a valid email address: {email!r}") from None
+        return normalise_address(email)
+    except InvalidAddress as exc:
+        raise CliError(str(exc)) from None
 
 
 def _iso(value: Any) -> str | None:
@@ -187,8 +186,9 @@ def show_cmd(obj: CliContext, email: str, as_json: bool) -> None:
 
 @click.command("unsubscribe")
 @click.argument("email")
+@json_option
 @pass_ctx
-def unsubscribe_cmd(obj: CliContext, email: str) -> None:
+def unsubscribe_cmd(obj: CliContext, email: str, as_json: bool) -> None:
     """Unsubscribe an address from everything at once (kept in its consent record)."""
     from digest.web.actions import unsubscribe_email
 
@@ -198,10 +198,16 @@ def unsubscribe_cmd(obj: CliContext, email: str) -> None:
         outcome = unsubscribe_email(app, address, Evidence(source="cli"))
     except UnknownSubscriber as exc:
         raise CliError(str(exc), EXIT_FAILED) from None
-    if outcome == "already":
+    if as_json:
+        _json({"email": address, "outcome": "already" if outcome == "already" else "unsubscribed"})
+    elif outcome == "already":
         click.echo(f"{address} was already unsubscribed")
     else:
         click.echo(f"unsubscribed {address} from everything")
+
+
+def _json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False))
 
 
 @click.group("suppressions")
@@ -253,14 +259,18 @@ def list_cmd(obj: CliContext, reason: str | None, limit: int | None, as_json: bo
     "--reason", type=click.Choice(SUPPRESSION_REASONS), default="manual", show_default=True
 )
 @click.option("--note", default=None, help="Why, for the record.")
+@json_option
 @pass_ctx
-def add_cmd(obj: CliContext, email: str, reason: str, note: str | None) -> None:
+def add_cmd(obj: CliContext, email: str, reason: str, note: str | None, as_json: bool) -> None:
     """Stop all mail to an address (it need not be a subscriber)."""
     from digest.web.actions import suppress_address
 
     app = obj.app()
     address = _address(email)
-    if suppress_address(app, address, reason, "cli", note):
+    changed = suppress_address(app, address, reason, "cli", note)
+    if as_json:
+        _json({"email": address, "reason": reason, "changed": changed})
+    elif changed:
         click.echo(f"suppressed {address} ({reason})")
     else:
         click.echo(f"{address} was already suppressed with an equal or stronger reason")
@@ -268,8 +278,9 @@ def add_cmd(obj: CliContext, email: str, reason: str, note: str | None) -> None:
 
 @suppressions_group.command("remove")
 @click.argument("email")
+@json_option
 @pass_ctx
-def remove_cmd(obj: CliContext, email: str) -> None:
+def remove_cmd(obj: CliContext, email: str, as_json: bool) -> None:
     """Lift the suppression of an address (its subscriber status is not changed)."""
     from digest.store.subscriptions import remove_suppression
 
@@ -279,7 +290,10 @@ def remove_cmd(obj: CliContext, email: str) -> None:
         removed = remove_suppression(conn, address)
     if not removed:
         raise CliError(f"{address} is not suppressed", EXIT_FAILED)
-    click.echo(f"removed the suppression of {address}")
+    if as_json:
+        _json({"email": address, "removed": True})
+    else:
+        click.echo(f"removed the suppression of {address}")
 
 
 def register(cli_group: click.Group, subscribers_group: click.Group) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from digest.config import SUPPORTED_LOCALES
+from digest.config import SUPPORTED_LOCALES, reveal
 from digest.store.subscriptions import Evidence
 from digest.web.i18n import accept_language_tags, pick_locale
 from digest.web.mail import ServiceMailer
@@ -42,7 +42,7 @@ class WebContext:
         write would wait on the request's own transaction (SQLite holds one writer).
         """
         _ = app.signing_key
-        key = app.secrets.sendgrid_webhook_public_key
+        key = reveal(app.secrets.sendgrid_webhook_public_key)
         return cls(
             app=app,
             pages=PageRenderer(make_environment(), app.config),

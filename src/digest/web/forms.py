@@ -7,45 +7,27 @@ at fault after a colon, when there is one).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.addresses import InvalidAddress, normalise_address
 from digest.config import SUPPORTED_LOCALES, Config
 from digest.store.subscriptions import SubscriptionRequest
 from digest.web.errors import InvalidSubmission
 
-MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
 MAX_PAUSE_WEEKS = 52
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 def normalise_email(raw: str) -> str:
-    """The address trimmed and lower-cased; InvalidSubmission if it is not a usable address."""
-    email = (raw or "").strip().lower()
-    bad = InvalidSubmission({"email": "err_email"})
-    if not email or len(email) > MAX_EMAIL_LENGTH or email.count("@") != 1:
-        raise bad
-    local, domain = email.split("@")
-    if not local or len(local) > 64 or not _LOCAL_PART.match(local):
-        raise bad
-    if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise bad
+    """The address in its one spelling (digest.addresses); InvalidSubmission if unusable."""
     try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise bad from None
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        raise bad
-    if labels[-1].isdigit():
-        raise bad
-    return f"{local}@{ascii_domain}"
+        return normalise_address(raw)
+    except InvalidAddress:
+        raise InvalidSubmission({"email": "err_email"}) from None
 
 
 def valid_timezone(name: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digest.config import Config, ConfigError, Secrets
+from digest.config import Config, ConfigError, Secrets, reveal
 from digest.send.transports.base import Transport
 
 
@@ -21,7 +21,7 @@ def make_transport(config: Config, secrets: Secrets) -> Transport:
             )
         from digest.send.transports.sendgrid import SendGridTransport
 
-        return SendGridTransport(secrets.sendgrid_api_key, config.transport.sendgrid)
+        return SendGridTransport(reveal(secrets.sendgrid_api_key) or "", config.transport.sendgrid)
     if kind == "smtp":
         smtp = config.transport.smtp
         if smtp.username and not secrets.smtp_password:
@@ -30,5 +30,5 @@ def make_transport(config: Config, secrets: Secrets) -> Transport:
             )
         from digest.send.transports.smtp import SmtpTransport
 
-        return SmtpTransport(smtp, password=secrets.smtp_password)
+        return SmtpTransport(smtp, password=reveal(secrets.smtp_password))
     raise ConfigError(f"transport.kind: unknown transport {kind!r}")

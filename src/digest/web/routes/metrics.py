@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from digest.config import reveal
 from digest.metrics import CONTENT_TYPE, build_registry, render
 from digest.web.context import WebContext
 
@@ -29,7 +30,7 @@ def _loopback(host: str | None) -> bool:
 
 def refusal(ctx: WebContext, request: Request) -> Response | None:
     """Why this request may not read the metrics (a response), or None if it may."""
-    token = ctx.app.secrets.metrics_token
+    token = reveal(ctx.app.secrets.metrics_token)
     if token:
         given = request.headers.get("authorization", "")
         scheme, _, value = given.partition(" ")
