@@ -72,3 +72,13 @@ def test_quickstart_is_two_commands_and_ci_runs_the_test_command() -> None:
     assert lines == ["pip install -e . && digest run --demo", "pip install -e '.[test]' && pytest"]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "\npip install -e '.[test]' && pytest\n" in ci
+
+
+def test_command_reference_is_generated_from_the_cli() -> None:
+    from digest.cli.reference import command_reference, with_reference
+
+    expected = with_reference(README, command_reference())
+    assert README == expected, (
+        "README's command reference is out of date: run "
+        "`python -m digest.cli.reference --write README.md`"
+    )

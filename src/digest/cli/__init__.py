@@ -118,8 +118,8 @@ def _safe_url(url: str) -> str:
     type=click.Choice(LEVELS, case_sensitive=False),
     default=None,
     envvar="DIGEST_LOG_LEVEL",
-    help=f"Log records from this level up, to stderr ($DIGEST_LOG_LEVEL; default: "
-    f"{QUIET_LEVEL}, or {SERVICE_LEVEL} for serve and scheduler).",
+    help=f"Log records from this level up, to stderr (default: {QUIET_LEVEL}, or "
+    f"{SERVICE_LEVEL} for serve and scheduler).",
 )
 @click.option(
     "--log-format",
@@ -127,7 +127,7 @@ def _safe_url(url: str) -> str:
     default="text",
     show_default=True,
     envvar="DIGEST_LOG_FORMAT",
-    help="Log lines as text or as JSON objects, one a line ($DIGEST_LOG_FORMAT).",
+    help="Log lines as text or as JSON objects, one a line.",
 )
 @click.version_option(package_name="digest")
 @click.pass_context

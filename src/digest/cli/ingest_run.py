@@ -91,7 +91,11 @@ def print_ingest(report: Any) -> None:
 @json_option
 @pass_ctx
 def ingest_cmd(obj: CliContext, only: tuple[str, ...], as_json: bool) -> None:
-    """Fetch every source and store new and changed articles (exit 1 if one failed)."""
+    """Fetch every source (or the named ones) and store new and changed articles.
+
+    Each failing source is named with the reason and the rest are still ingested (exit 1).
+    On a terminal a progress bar counts the sources.
+    """
     app = obj.app()
     known = {s.name for s in app.config.sources}
     unknown = [s for s in only if s not in known]
@@ -185,7 +189,11 @@ def _summary(app: App, due: list[Segment], rows: list[dict[str, Any]]) -> dict[s
 @json_option
 @pass_ctx
 def run_cmd(obj: CliContext, demo: bool, as_json: bool) -> None:
-    """Ingest, then build and send every segment due now (with --demo: every segment)."""
+    """Ingest, then build and send every segment due now (with --demo: every segment).
+
+    A segment is due when its schedule has fired today in its time zone. `--demo` first sets
+    up the demo (database, sample feed, six demo readers) and sends through the outbox.
+    """
     if demo:
         from digest.demo import prepare_demo
 

@@ -148,6 +148,7 @@ def _explain(result: RankResult) -> list[str]:
     type=click.Choice(["html", "text", "eml", "json"]),
     default="text",
     show_default=True,
+    help="The text part, the HTML, the whole message, or the edition as JSON.",
 )
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
 @click.option(
@@ -169,7 +170,12 @@ def preview_cmd(
     explain: bool,
     locale: str | None,
 ) -> None:
-    """Show the segment's edition as subscribers will get it (stored, or a draft of now)."""
+    """Show the segment's edition as subscribers will get it (stored, or a draft of now).
+
+    Nothing is stored. `--format json` prints {"segment", "date", "subject", "articles":
+    [{"url", "title", "author", "published", "topics", "score"}]}; articles dropped for the
+    size budget are named on stderr.
+    """
     from digest.previews import explain as explain_preview
     from digest.previews import preview_edition, preview_mime, sample_values
 

@@ -27,9 +27,11 @@ def subscribers_group() -> None:
 @json_option
 @pass_ctx
 def import_cmd(obj: CliContext, file: str, as_json: bool) -> None:
-    """Upsert subscribers from a CSV (email,name,locale,timezone,topics,segments).
+    """Upsert subscribers from a CSV file (columns email,name,locale,timezone,topics,segments).
 
-    Invalid rows are named by line and skipped (exit 1); nobody who left is re-subscribed.
+    A header row is required; lists are separated by `;`. Each row is checked like
+    `digest subscribers add`; an invalid one is reported as `FILE:LINE: skipped: reason` and
+    skipped (exit 1), the others are imported. Nobody who left is ever re-subscribed.
     """
     from digest.cli import progress
     from digest.subscriber_admin import import_subscribers
