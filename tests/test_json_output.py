@@ -54,12 +54,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def run(folder: Path, *args: str) -> tuple[int, Any]:
+def run(folder: Path, *args: str, stdin: str | None = None) -> tuple[int, Any]:
     """The command in-process with --json: (exit code, parsed stdout)."""
     result = CliRunner().invoke(
         cli,
         ["--config", str(folder / "config.yaml"), *args],
         env={"DIGEST_SECRET_KEY": TEST_SECRET, "DATABASE_URL": None, "DIGEST_TRANSPORT": None},
+        input=stdin,
     )
     if isinstance(result.exception, CliError):
         raise AssertionError(f"{args}: {result.exception.message}")
@@ -108,3 +109,9 @@ def test_every_json_output_parses(project: Path) -> None:
     listed = run(project, "suppressions", "list", "--json")[1]
     assert {row["email"] for row in listed} >= {"x@example.com"}
     assert run(project, "suppressions", "remove", "x@example.com", "--json")[1]["removed"]
+    staff = ["users", "add", "Ed@Bücher.de", "--role", "admin", "--password-stdin", "--json"]
+    code, user = run(project, *staff, stdin="a long enough passphrase 42\n")
+    assert code == 0 and user["email"] == "ed@xn--bcher-kva.de", "one address check for staff"
+    assert run(project, "users", "list", "--json")[1][0]["role"] == "admin"
+    assert run(project, "users", "set-role", "ed@xn--bcher-kva.de", "ops", "--json")[1]["role"]
+    assert isinstance(run(project, "audit", "--json")[1], list | dict)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from digest.addresses import InvalidAddress, normalise_address
 from digest.app import App
 from digest.audit import AuditAction, record_action, web_actor
 from digest.staff import (
@@ -122,6 +123,14 @@ def _check_limits(app: App, email: str, client: str, now: datetime) -> None:
             )
 
 
+def _sign_in_address(email: str) -> str:
+    """The typed address in its stored spelling (IDN domains in ASCII); as typed if invalid."""
+    try:
+        return normalise_address(email)
+    except InvalidAddress:  # no account can have it; keep it for the rate limits
+        return (email or "").strip().lower()[:MAX_EMAIL_LENGTH]
+
+
 def sign_in(
     app: App, email: str, password: str, *, client: str, user_agent: str | None
 ) -> tuple[str, StaffSession]:
@@ -129,7 +138,7 @@ def sign_in(
 
     SignInRefused without saying whether the address has an account.
     """
-    address = (email or "").strip().lower()[:MAX_EMAIL_LENGTH]
+    address = _sign_in_address(email)
     client = (client or "unknown")[:MAX_CLIENT]
     now = app.clock()
     _check_limits(app, address, client, now)

@@ -14,10 +14,10 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from digest.addresses import InvalidAddress, normalise_address
 from digest.app import App
 from digest.audit import AuditAction, record_action
 from digest.store.staff import (
@@ -73,15 +73,11 @@ def parse_role(value: str) -> Role:
 
 
 def normalise_staff_email(raw: str) -> str:
-    """The address trimmed and lower-cased; StaffError if it is not a usable address."""
-    text = (raw or "").strip()
-    if not text or len(text) > MAX_EMAIL_LENGTH:
-        raise StaffError(f"not an email address: {raw!r}")
+    """The address in its one spelling (digest.addresses); StaffError if it is not usable."""
     try:
-        result = validate_email(text, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise StaffError(f"not an email address: {raw!r} ({exc})") from None
-    return result.normalized.lower()
+        return normalise_address(raw)
+    except InvalidAddress as exc:
+        raise StaffError(f"not an email address: {raw!r} ({exc.reason})") from None
 
 
 def check_password(password: str, email: str) -> None:

@@ -9,7 +9,7 @@ from datetime import date
 import click
 
 from digest.audit import audit_log, cli_actor
-from digest.cli import CliContext, CliError
+from digest.cli import CliContext, CliError, json_option
 from digest.staff import (
     Role,
     StaffError,
@@ -53,8 +53,9 @@ def users_group() -> None:
     is_flag=True,
     help="Read the password from the first line of standard input instead of a prompt.",
 )
+@json_option
 @pass_ctx
-def add_cmd(obj: CliContext, email: str, role: str, password_stdin: bool) -> None:
+def add_cmd(obj: CliContext, email: str, role: str, password_stdin: bool, as_json: bool) -> None:
     """Create a staff account (the password is asked for, or read with --password-stdin)."""
     app = obj.app()
     password = _read_password(password_stdin)
@@ -62,7 +63,10 @@ def add_cmd(obj: CliContext, email: str, role: str, password_stdin: bool) -> Non
         user = add_user(app, email, parse_role(role), password, actor=cli_actor())
     except StaffError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"added {user.email} ({user.role.value})")
+    if as_json:
+        click.echo(json.dumps({"email": user.email, "role": user.role.value, "outcome": "added"}))
+    else:
+        click.echo(f"added {user.email} ({user.role.value})")
 
 
 @users_group.command("list")
@@ -91,27 +95,35 @@ def list_cmd(obj: CliContext, as_json: bool) -> None:
 
 @users_group.command("remove")
 @click.argument("email")
+@json_option
 @pass_ctx
-def remove_cmd(obj: CliContext, email: str) -> None:
+def remove_cmd(obj: CliContext, email: str, as_json: bool) -> None:
     """Delete a staff account; its sessions end at once."""
     try:
         remove_user(obj.app(), email, actor=cli_actor())
     except StaffError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"removed {email.strip().lower()}")
+    if as_json:
+        click.echo(json.dumps({"email": email.strip().lower(), "outcome": "removed"}))
+    else:
+        click.echo(f"removed {email.strip().lower()}")
 
 
 @users_group.command("set-role")
 @click.argument("email")
 @click.argument("role", type=ROLE_CHOICE)
+@json_option
 @pass_ctx
-def set_role_cmd(obj: CliContext, email: str, role: str) -> None:
+def set_role_cmd(obj: CliContext, email: str, role: str, as_json: bool) -> None:
     """Give a staff account another role (effective on its next request)."""
     try:
         user = set_role(obj.app(), email, parse_role(role), actor=cli_actor())
     except StaffError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"{user.email} is now {user.role.value}")
+    if as_json:
+        click.echo(json.dumps({"email": user.email, "role": user.role.value}))
+    else:
+        click.echo(f"{user.email} is now {user.role.value}")
 
 
 @users_group.command("set-password")
@@ -121,8 +133,9 @@ def set_role_cmd(obj: CliContext, email: str, role: str) -> None:
     is_flag=True,
     help="Read the password from the first line of standard input instead of a prompt.",
 )
+@json_option
 @pass_ctx
-def set_password_cmd(obj: CliContext, email: str, password_stdin: bool) -> None:
+def set_password_cmd(obj: CliContext, email: str, password_stdin: bool, as_json: bool) -> None:
     """Give a staff account a new password; it is signed out everywhere."""
     app = obj.app()
     password = _read_password(password_stdin)
@@ -130,7 +143,10 @@ def set_password_cmd(obj: CliContext, email: str, password_stdin: bool) -> None:
         ended = set_password(app, email, password, actor=cli_actor())
     except StaffError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"password changed for {email.strip().lower()}; {ended} session(s) ended")
+    if as_json:
+        click.echo(json.dumps({"email": email.strip().lower(), "sessions_ended": ended}))
+    else:
+        click.echo(f"password changed for {email.strip().lower()}; {ended} session(s) ended")
 
 
 @click.command("audit")
