@@ -52,6 +52,23 @@ def test_due_edition_is_ingested_built_and_sent_once(any_sched_app: tuple[App, F
     assert last_outcomes(app)["markets-en"].outcome == "sent"
 
 
+def test_decisions_are_logged_with_the_segment_and_edition_date(
+    sched_app: tuple[App, FixedClock], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The context a JSON log line carries (digest.logging_setup.CONTEXT_FIELDS)."""
+    app, clock = sched_app
+    clock.now = DUE + timedelta(seconds=20)
+    with caplog.at_level("INFO", logger="digest.schedule"):
+        ScheduleRunner(app).catch_up()
+    decided = [r for r in caplog.records if "(due " in r.getMessage()]
+    assert decided, caplog.text
+    assert all(
+        (getattr(r, "segment", None), getattr(r, "edition_date", None))
+        == ("markets-en", TODAY.isoformat())
+        for r in decided
+    )
+
+
 def test_misfire_within_grace_is_sent_late(sched_app: tuple[App, FixedClock]) -> None:
     app, clock = sched_app
     clock.now = DUE + timedelta(minutes=59)

@@ -142,8 +142,8 @@ def test_serve_answers_on_the_given_port(project: tuple[Path, App]) -> None:
             "digest",
             "--config",
             str(config),
-            "--log-level",
-            "warning",
+            "--log-format",
+            "json",
             "serve",
             "--host",
             "127.0.0.1",
@@ -171,6 +171,12 @@ def test_serve_answers_on_the_given_port(project: tuple[Path, App]) -> None:
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+    # serve logs at info through digest's one logging set-up, uvicorn's access log included
+    lines = (config.parent / "serve.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    assert any(
+        r["logger"] == "uvicorn.access" and "/healthz" in r["message"] for r in records
+    ), lines
 
 
 def test_serve_refuses_a_bad_webhook_key(project: tuple[Path, App]) -> None:

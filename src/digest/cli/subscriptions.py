@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ from digest.text_safety import for_terminal
 from digest.web.errors import UnknownSubscriber, WebError
 
 pass_ctx = click.make_pass_decorator(CliContext)
+log = logging.getLogger("digest.web")
 
 
 def _address(email: str) -> str:
@@ -67,10 +69,13 @@ def serve_cmd(
     if not 1 <= bind_port <= 65535:
         raise CliError(f"--port must be between 1 and 65535, not {bind_port}")
     _require_free_port(bind_host, bind_port)
-    click.echo(
-        f"serving {for_terminal(app.config.publication.name)} on http://{bind_host}:{bind_port}"
-        f" ({workers} worker{'s' if workers > 1 else ''})",
-        err=True,
+    log.info(
+        "serving %s on http://%s:%d (%d worker%s)",
+        for_terminal(app.config.publication.name),
+        bind_host,
+        bind_port,
+        workers,
+        "s" if workers > 1 else "",
     )
     serve(
         app,

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from digest.alerts import AlertKind, post_quietly, raise_alert
@@ -87,6 +87,11 @@ def _send_outcome(report: Any) -> tuple[str | None, str]:
     if report.in_flight:
         return None, f"{summary}; {report.in_flight} being sent by another worker"
     return "failed", f"{summary}; {report.pending} still pending"
+
+
+def _context(segment: str, edition_date: date) -> dict[str, str]:
+    """The fields a log line carries for one segment's edition (digest.logging_setup)."""
+    return {"segment": segment, "edition_date": edition_date.isoformat()}
 
 
 class ScheduleRunner:
@@ -178,6 +183,7 @@ class ScheduleRunner:
                 plan.due_at.isoformat(),
                 outcome,
                 f" — {reason}" if reason else "",
+                extra=_context(plan.segment, plan.edition_date),
             )
         return stored
 
@@ -280,13 +286,24 @@ class ScheduleRunner:
                 # the send use case raised the outage or refusal alert itself
                 return self._record(plan, "failed", _describe_error(exc), alert=False)
             except Exception as exc:  # recorded and retried while within the grace
-                log.exception("%s %s: run failed", plan.segment, plan.edition_date)
+                log.exception(
+                    "%s %s: run failed",
+                    plan.segment,
+                    plan.edition_date,
+                    extra=_context(plan.segment, plan.edition_date),
+                )
                 return self._record(plan, "failed", _describe_error(exc))
             outcome, summary = _send_outcome(report)
             if note:
                 summary = f"{summary}; {note}"
             if outcome is None:
-                log.info("%s %s: %s", plan.segment, plan.edition_date, summary)
+                log.info(
+                    "%s %s: %s",
+                    plan.segment,
+                    plan.edition_date,
+                    summary,
+                    extra=_context(plan.segment, plan.edition_date),
+                )
                 return self._unrecorded(plan, "sending", summary)
             return self._record(plan, outcome, summary)
 
@@ -319,7 +336,12 @@ class ScheduleRunner:
                     actor="scheduler",
                 )
             except Exception as exc:
-                log.exception("%s %s: cannot mark skipped", plan.segment, plan.edition_date)
+                log.exception(
+                    "%s %s: cannot mark skipped",
+                    plan.segment,
+                    plan.edition_date,
+                    extra=_context(plan.segment, plan.edition_date),
+                )
                 return self._record(plan, "failed", f"recording the miss: {_describe_error(exc)}")
         return self._record(plan, "missed", plan.reason)
 
@@ -366,10 +388,22 @@ class ScheduleRunner:
                 )
             except Exception as exc:
                 reason = _describe_error(exc)
-                log.error("%s %s: resuming the send failed: %s", segment, edition_date, reason)
+                log.error(
+                    "%s %s: resuming the send failed: %s",
+                    segment,
+                    edition_date,
+                    reason,
+                    extra=_context(segment, edition_date),
+                )
                 return "failed", f"resuming the send failed: {reason}"
         _, summary = _send_outcome(report)
-        log.info("%s %s: resumed send: %s", segment, edition_date, summary)
+        log.info(
+            "%s %s: resumed send: %s",
+            segment,
+            edition_date,
+            summary,
+            extra=_context(segment, edition_date),
+        )
         return "resumed", summary
 
     def ops_chores(self) -> None:
