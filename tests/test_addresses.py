@@ -11,6 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.addresses import InvalidAddress, normalise_address
 from digest.app import App
@@ -189,3 +191,16 @@ def test_configured_addresses_are_checked_the_same_way(tmp_path: Path) -> None:
         raw_config["publication"]["reply_to"] = raw
         with pytest.raises(ConfigError, match=r"publication\.reply_to: not a valid email address"):
             parse_config(raw_config, "test")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.emails())
+def test_the_spelling_is_stable_and_plain(raw: str) -> None:
+    """Whatever an address looks like, its spelling is lower-case ASCII and a fixed point."""
+    try:
+        spelled = normalise_address(raw)
+    except InvalidAddress:
+        return
+    assert spelled == spelled.lower() and spelled.isascii()
+    assert normalise_address(spelled) == spelled
+    assert normalise_address(raw.upper()) == spelled

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given, provisional, settings
 
 from digest.ingest.urls import canonical_url, http_url, is_tracking_param, url_hash
 
@@ -130,3 +131,12 @@ def test_the_pairs_are_one_story_after_ingest() -> None:
     result = rank(list(feed.articles), inp(now=NOW, window_start=NOW - timedelta(hours=24)))
     assert len(result.selected) == 3
     assert all(len(s.duplicates) == 1 for s in result.selected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(provisional.urls())
+def test_canonical_urls_are_fixed_points(raw: str) -> None:
+    """Canonicalising a canonical URL changes nothing (no story splits in two on re-ingest)."""
+    once = canonical_url(raw)
+    if once is not None:
+        assert canonical_url(once) == once

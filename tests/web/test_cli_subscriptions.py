@@ -174,9 +174,9 @@ def test_serve_answers_on_the_given_port(project: tuple[Path, App]) -> None:
     # serve logs at info through digest's one logging set-up, uvicorn's access log included
     lines = (config.parent / "serve.log").read_text().splitlines()
     records = [json.loads(line) for line in lines if line.strip()]
-    assert any(
-        r["logger"] == "uvicorn.access" and "/healthz" in r["message"] for r in records
-    ), lines
+    assert any(r["logger"] == "uvicorn.access" and "/healthz" in r["message"] for r in records), (
+        lines
+    )
 
 
 def test_serve_refuses_a_bad_webhook_key(project: tuple[Path, App]) -> None:
