@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.conftest import REPO
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-OWN = {"digest", "tests", "scheduler"}
+OWN = {"digest", "tests", "scheduler", "benchmarks"}
 
 
 def _name(requirement: str) -> str:
