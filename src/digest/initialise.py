@@ -76,9 +76,6 @@ def ensure_signing_key(app: App) -> InitStep:
     return InitStep("signing key", Outcome.CREATED if created else Outcome.KEPT, "database")
 
 
-# The installation steps after the configuration, in order. Each takes the wired App and
-# reports one InitStep; each must be safe to repeat. New steps (VAPID keys for Web Push,
-# issue #13) go at the end of this tuple.
 def ensure_vapid_key(app: App) -> InitStep:
     """The Web Push (VAPID) key: DIGEST_VAPID_PRIVATE_KEY when set, else one stored once.
 
@@ -94,6 +91,8 @@ def ensure_vapid_key(app: App) -> InitStep:
     return InitStep("web push key", outcome, public)
 
 
+# The installation steps after the configuration, in order. Each takes the wired App and
+# reports one InitStep; each must be safe to repeat. A new one-time set-up is a new step.
 INSTALL_STEPS: tuple[Callable[[App], InitStep], ...] = (
     migrate_database,
     ensure_signing_key,
