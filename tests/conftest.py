@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from digest.app import App, build
@@ -27,6 +28,17 @@ PG_ADMIN_URL = os.environ.get(
     "DIGEST_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+# Property tests: bounded and without a deadline, so the suite stays fast on a busy machine;
+# no example database is written into the checkout.
+settings.register_profile(
+    "digest",
+    max_examples=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),  # a busy machine is not a broken test
+)
+settings.load_profile("digest")
 
 
 def _pg_available() -> str | None:

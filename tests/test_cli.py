@@ -86,7 +86,7 @@ def test_import_reports_bad_rows_by_line_and_exports(tmp_path: Path) -> None:
     res = digest("subscribers", "import", str(csv), cwd=tmp_path)
     assert res.returncode == 1
     assert f"{csv}:3: skipped: not a valid email address: 'broken'" in res.stderr
-    assert "2 new, 0 updated, 1 invalid row(s) skipped" in res.stdout
+    assert "2 new, 0 updated, 0 unchanged; 1 invalid row(s) and 0 duplicate(s)" in res.stdout
     out = digest("subscribers", "export", cwd=tmp_path)
     assert out.returncode == 0
     assert out.stdout.splitlines()[1:] == [

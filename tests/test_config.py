@@ -121,14 +121,17 @@ def test_secrets_come_from_env_and_placeholders_are_refused(
     monkeypatch.setenv("DIGEST_SECRET_KEY", "short")
     with pytest.raises(ConfigError, match="at least 32 characters"):
         load_secrets()
-    monkeypatch.setenv("DIGEST_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "x" * 40)  # long, but one character repeated
+    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY .*placeholder"):
+        load_secrets()
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "k3Yq-Pz8vT1rWm0aLxN6sH2dJ9cF5bGe7uQi4oR")
     assert reveal(load_secrets().sendgrid_api_key) == "SG.real-looking-key"
 
 
 def test_secrets_never_show_in_repr_logs_or_tracebacks(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    key, password, signing = "SG.abc123-real-looking-key", "hunter2-smtp-pass", "k" * 40
+    key, password, signing = "SG.abc123-real-looking-key", "hunter2-smtp-pass", "k3Yq-Pz8vT1rWm0aLxN6sH2dJ9cF5bGe7uQi4oR"
     monkeypatch.setenv("SENDGRID_API_KEY", key)
     monkeypatch.setenv("SMTP_PASSWORD", password)
     monkeypatch.setenv("DIGEST_SECRET_KEY", signing)

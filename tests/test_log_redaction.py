@@ -64,7 +64,10 @@ def captured() -> Iterator[io.StringIO]:
 def test_the_sendgrid_client_debug_dump_is_masked(captured: io.StringIO) -> None:
     with SendGridStandIn(validate=False) as standin:
         poster = OfficialClientPoster(VALID_KEY, standin.url, timeout=10)
-        answer = poster.post_mail_send(b'{"personalizations": []}', {})
+        try:
+            answer = poster.post_mail_send(b'{"personalizations": []}', {})
+        finally:
+            poster.close()
     assert answer.status in (202, 400)
     out = captured.getvalue()
     assert "HEADERS" in out  # the library did dump its headers at DEBUG

@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -77,6 +78,16 @@ class Database(_Strict):
 class Source(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     url: str = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _file_url(cls, v: str) -> str:
+        if v.lower().startswith("file:") and urlsplit(v).netloc not in ("", "localhost"):
+            raise ValueError(
+                f"a file: URL names a file on this machine (file:///path/feed.xml), not on "
+                f"{urlsplit(v).netloc!r}: {v!r}"
+            )
+        return v
 
     @property
     def is_remote(self) -> bool:
@@ -609,6 +620,13 @@ def load_config(path: Path) -> Config:
     return _resolve_relative_paths(config, path.parent)
 
 
+def _file_path(url: str) -> str:
+    """A local source as a path: ``file:///a b.xml`` and ``file:feeds/x.xml`` unquoted."""
+    if not url.lower().startswith("file:"):
+        return url
+    return unquote(urlsplit(url).path)
+
+
 def _resolve_relative_paths(config: Config, base: Path) -> Config:
     """Make local source paths, the outbox and template_dir relative to the config file."""
 
@@ -616,7 +634,8 @@ def _resolve_relative_paths(config: Config, base: Path) -> Config:
         return p if Path(p).is_absolute() else str((base / p).resolve())
 
     sources = [
-        s if s.is_remote else s.model_copy(update={"url": rel(s.url)}) for s in config.sources
+        s if s.is_remote else s.model_copy(update={"url": rel(_file_path(s.url))})
+        for s in config.sources
     ]
     email = config.email
     if email.template_dir:
@@ -661,9 +680,15 @@ def load_secrets() -> Secrets:
         "vapid_private_key": "DIGEST_VAPID_PRIVATE_KEY",
         "metrics_token": "DIGEST_METRICS_TOKEN",
     }
+    from digest.secret_strength import weak_secret
+
+    secret = values["secret_key"]
+    if secret is not None and len(secret) < 32:
+        raise ConfigError("DIGEST_SECRET_KEY must be at least 32 characters long")
     for key, value in values.items():
-        if value is not None and value.strip().lower() in PLACEHOLDER_SECRETS:
-            raise ConfigError(f"{names[key]} is set to a placeholder value; set the real secret")
+        problem = value is not None and weak_secret(names[key], value, random=key == "secret_key")
+        if problem:
+            raise ConfigError(problem)
     if values["vapid_private_key"] is not None:
         from digest.push.vapid import VapidKeyError, load_vapid
 
@@ -671,7 +696,4 @@ def load_secrets() -> Secrets:
             load_vapid(values["vapid_private_key"])
         except VapidKeyError as exc:
             raise ConfigError(f"DIGEST_VAPID_PRIVATE_KEY: {exc}") from None
-    secret = values["secret_key"]
-    if secret is not None and len(secret) < 32:
-        raise ConfigError("DIGEST_SECRET_KEY must be at least 32 characters long")
     return Secrets(**values)

@@ -1,4 +1,4 @@
-"""Operators' subscriber use cases: add one reader, import many from a CSV file.
+"""Operators' subscriber use cases: add one reader, import many from a CSV file, export.
 
 Both take subscribers checked by ``digest.subscriber_csv.check_subscriber`` (the one address
 check among them) and upsert them: a new reader is active at once (the operator vouches for
@@ -9,17 +9,23 @@ replaced, and nobody who left (unsubscribed, bounced, complained) is ever re-sub
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from digest.app import App
-from digest.store.subscribers import SubscriberInput, subscriber_by_email, upsert_subscribers
+from digest.store.subscriber_import import StagedRow, import_staged_rows, topics_json
+from digest.store.subscribers import (
+    SubscriberInput,
+    iter_subscribers_for_export,
+    subscriber_by_email,
+    upsert_subscribers,
+)
 from digest.store.subscriptions import suppression_for
-from digest.subscriber_csv import CsvError, RowError, parse_rows
+from digest.subscriber_csv import COLUMNS, CsvError, RowError, export_row, parse_rows
 
-IMPORT_CHUNK = 5000
 PROGRESS_EVERY = 1000  # rows between two progress calls
 
 
@@ -63,12 +69,52 @@ def add_subscriber(app: App, entry: SubscriberInput, source: str = "cli") -> Add
 
 @dataclass
 class ImportReport:
-    """Counts of one CSV import and its invalid rows (in file order)."""
+    """What one CSV import did: subscribers new, updated and unchanged; rows skipped."""
 
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     rows: int = 0  # data rows read, valid or not
-    invalid: list[RowError] = field(default_factory=list)
+    invalid: list[RowError] = field(default_factory=list)  # in file order
+    duplicates: list[RowError] = field(default_factory=list)  # the first ones, by line
+    duplicate_count: int = 0
+
+    @property
+    def imported(self) -> int:
+        """Rows that name a subscriber now stored as the file has them."""
+        return self.inserted + self.updated + self.unchanged
+
+    @property
+    def skipped(self) -> int:
+        """Rows left out: invalid, or repeating an address an earlier line had."""
+        return len(self.invalid) + self.duplicate_count
+
+
+class _Lists:
+    """Topics as stored JSON and segments sorted, once per distinct list a file holds."""
+
+    def __init__(self) -> None:
+        self._topics: dict[tuple[str, ...], str] = {}
+        self._segments: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def topics(self, values: tuple[str, ...]) -> str:
+        found = self._topics.get(values)
+        if found is None:
+            found = self._topics[values] = topics_json(values)
+        return found
+
+    def segments(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        found = self._segments.get(values)
+        if found is None:
+            found = self._segments[values] = tuple(sorted(values))
+        return found
+
+
+def _position(raw: Any) -> int:
+    try:
+        return int(raw.tell())
+    except OSError:  # a pipe has no position
+        return 0
 
 
 def import_subscribers(
@@ -78,40 +124,63 @@ def import_subscribers(
     on_error: Callable[[RowError], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Upsert every valid row of the CSV at ``path`` in chunks; invalid rows are reported
-    (``on_error``) and skipped. ``on_progress(rows, bytes_read)`` follows the file.
+    """Upsert every valid row of the CSV at ``path``, all in one transaction.
 
-    Raises CsvError for a file that cannot be read as a whole (no header, not UTF-8 …).
+    Rows stream into a staging table and are merged set by set (``store.subscriber_import``):
+    memory stays flat, and an import that fails, is interrupted or is killed changes nothing.
+    Invalid rows and repeated addresses (the first row counts) are reported (``on_error``)
+    and skipped; ``on_progress(rows, bytes_read)`` follows the file. Raises CsvError for a
+    file that cannot be read as a whole (no header, not UTF-8 …).
     """
     report = ImportReport()
-    chunk: list[SubscriberInput] = []
-    source = f"csv-import:{path}"
+    lists = _Lists()
 
-    def flush() -> None:
-        if chunk:
-            with app.engine.begin() as conn:
-                result = upsert_subscribers(conn, chunk, app.clock(), source=source)
-            report.inserted += result.inserted
-            report.updated += result.updated
-            chunk.clear()
+    def staged(raw: Any, text: Iterable[str]) -> Iterator[StagedRow]:
+        for item in parse_rows(text, app.config):
+            report.rows += 1
+            if on_progress is not None and report.rows % PROGRESS_EVERY == 0:
+                on_progress(report.rows, _position(raw))
+            if isinstance(item, RowError):
+                report.invalid.append(item)
+                if on_error is not None:
+                    on_error(item)
+                continue
+            sub = item.subscriber
+            yield StagedRow(
+                item.line,
+                sub.email,
+                sub.name,
+                sub.locale,
+                sub.timezone,
+                lists.topics(sub.topics),
+                lists.segments(sub.segments),
+            )
 
     try:
         with path.open("rb") as raw, io.TextIOWrapper(raw, "utf-8-sig", newline="") as text:
-            for item in parse_rows(text, app.config):
-                report.rows += 1
-                if on_progress is not None and report.rows % PROGRESS_EVERY == 0:
-                    on_progress(report.rows, raw.tell())
-                if isinstance(item, RowError):
-                    report.invalid.append(item)
-                    if on_error is not None:
-                        on_error(item)
-                    continue
-                chunk.append(item)
-                if len(chunk) >= IMPORT_CHUNK:
-                    flush()
-            flush()
+            with app.engine.begin() as conn:
+                merged = import_staged_rows(
+                    conn, staged(raw, text), now=app.clock(), source=f"csv-import:{path}"
+                )
             if on_progress is not None:
-                on_progress(report.rows, raw.tell())
+                on_progress(report.rows, _position(raw))
     except UnicodeDecodeError as exc:
         raise CsvError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    report.inserted, report.updated, report.unchanged = merged.new, merged.updated, merged.unchanged
+    report.duplicate_count = merged.duplicates
+    report.duplicates = [
+        RowError(line, f"the same address as line {first}")
+        for line, first in merged.duplicate_lines
+    ]
+    if on_error is not None:
+        for duplicate in report.duplicates:
+            on_error(duplicate)
     return report
+
+
+def export_subscribers(app: App) -> Iterator[list[str]]:
+    """The header and one row per subscriber, cells safe for spreadsheets and terminals."""
+    yield [*COLUMNS, "status"]
+    with app.engine.connect() as conn:
+        for record in iter_subscribers_for_export(conn):
+            yield export_row(record)

@@ -26,6 +26,7 @@ import copy
 import json
 import random
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -143,6 +144,7 @@ class StandInState:
     invalid: list[str] = field(default_factory=list)
     accepted_count: int = 0
     request_count: int = 0
+    connections: int = 0  # TCP (or TLS) connections accepted
     hung: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -350,24 +352,34 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, state: StandInState) -> None:
+    def __init__(self, state: StandInState, tls: ssl.SSLContext | None = None) -> None:
         self.state = state
         self.validator = mail_send_validator()
+        self.tls = tls
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection (TLS when the stand-in has a certificate) and count it."""
+        sock, address = super().get_request()
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True)
+        with self.state.lock:
+            self.state.connections += 1
+        return sock, address
 
 
 class SendGridStandIn:
     """Runs the stand-in in a background thread; use as a context manager."""
 
-    def __init__(self, **state: Any) -> None:
+    def __init__(self, *, tls: ssl.SSLContext | None = None, **state: Any) -> None:
         self.state = StandInState(**state)
-        self._server = _Server(self.state)
+        self._server = _Server(self.state, tls)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self._server.tls else 'http'}://{host}:{port}"
 
     def __enter__(self) -> SendGridStandIn:
         self._thread.start()

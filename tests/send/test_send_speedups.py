@@ -75,7 +75,11 @@ def test_the_client_never_writes_the_body_into_its_debug_log(
 ) -> None:
     body = b'{"personalizations":[{"to":[{"email":"secret-reader@example.com"}]}]}'
     with SendGridStandIn() as sg, caplog.at_level(logging.DEBUG, "python_http_client"):
-        answer = OfficialClientPoster("SG.not-valid", sg.url, timeout=10).post_mail_send(body, {})
+        poster = OfficialClientPoster("SG.not-valid", sg.url, timeout=10)
+        try:
+            answer = poster.post_mail_send(body, {})
+        finally:
+            poster.close()
     assert answer.status == 401  # the stand-in refused the key: the request reached it
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "PAYLOAD" in logged and f"<{len(body)} bytes of JSON>" in logged

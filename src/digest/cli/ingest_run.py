@@ -17,6 +17,7 @@ from digest.app import App
 from digest.cli import EXIT_FAILED, EXIT_FATAL, CliContext, CliError, json_option, progress
 from digest.config import Segment
 from digest.editions import EditionError, local_today
+from digest.text_safety import for_terminal
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
@@ -64,7 +65,7 @@ def print_ingest(report: Any) -> None:
     """Each source's outcome, its warnings and skipped items, then a one-line summary."""
     for r in report.sources:
         if not r.ok:
-            click.echo(f"  {r.name}: FAILED: {r.error}", err=True)
+            click.echo(for_terminal(f"  {r.name}: FAILED: {r.error}"), err=True)
             continue
         if r.not_modified:
             click.echo(f"  {r.name}: not modified")
@@ -74,9 +75,10 @@ def print_ingest(report: Any) -> None:
                 f"{r.unchanged} unchanged, {len(r.skipped)} skipped"
             )
         for warning in r.warnings:
-            click.echo(f"      warning: {warning}", err=True)
+            click.echo(for_terminal(f"      warning: {warning}"), err=True)
         for ident, reason in r.skipped[:10]:
-            click.echo(f"      skipped {ident}: {reason}")
+            # feed text: shown, never obeyed by the terminal
+            click.echo(for_terminal(f"      skipped {ident}: {reason}"))
         if len(r.skipped) > 10:
             click.echo(f"      … and {len(r.skipped) - 10} more skipped")
     failed = len(report.failed)

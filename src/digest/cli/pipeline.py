@@ -15,6 +15,7 @@ from digest.editions import (
     local_today,
 )
 from digest.models import RankResult
+from digest.text_safety import for_terminal
 
 pass_ctx = click.make_pass_decorator(CliContext)
 
@@ -186,7 +187,7 @@ def preview_cmd(
     edition = shown.edition
     if explain:
         for line in _explain(explain_preview(app, shown)):
-            click.echo(line, err=fmt != "text" and out is None)
+            click.echo(for_terminal(line), err=fmt != "text" and out is None)
     if edition.status == "skipped" and not edition.items:
         click.echo(
             f"edition {segment} {edition.edition_date} is skipped: {edition.skip_reason}", err=True

@@ -11,10 +11,12 @@ from pathlib import Path
 import click
 
 from digest.cli import EXIT_FAILED, CliContext, CliError, json_option
-from digest.subscriber_csv import COLUMNS, CsvError, RowError, export_row
+from digest.subscriber_csv import CsvError, RowError
+from digest.text_safety import for_terminal, json_for_terminal
 
 pass_ctx = click.make_pass_decorator(CliContext)
 MAX_ERRORS_SHOWN = 50
+EXIT_INTERRUPTED = 130
 
 
 @click.group("subscribers")
@@ -29,28 +31,36 @@ def subscribers_group() -> None:
 def import_cmd(obj: CliContext, file: str, as_json: bool) -> None:
     """Upsert subscribers from a CSV file (columns email,name,locale,timezone,topics,segments).
 
-    A header row is required; lists are separated by `;`. Each row is checked like
-    `digest subscribers add`; an invalid one is reported as `FILE:LINE: skipped: reason` and
-    skipped (exit 1), the others are imported. Nobody who left is ever re-subscribed.
+    A header row is required; lists are separated by `;` (a `status` column, as export
+    writes it, is ignored). Each row is checked like `digest subscribers add`; an invalid
+    row, or one repeating an earlier row's address, is reported as `FILE:LINE: skipped:
+    reason` and skipped (exit 1). All or nothing: the file is imported in one transaction,
+    so an import that fails or is interrupted changes nothing. Nobody who left is ever
+    re-subscribed.
     """
     from digest.cli import progress
     from digest.subscriber_admin import import_subscribers
 
     app = obj.app()
     path = Path(file)
+    label = for_terminal(file)
     started = time.monotonic()
+    shown = [0]
 
     def show(error: RowError) -> None:
         shown[0] += 1
         if not as_json and shown[0] <= MAX_ERRORS_SHOWN:
-            click.echo(f"{file}:{error.line}: skipped: {error.message}", err=True)
+            click.echo(f"{label}:{error.line}: skipped: {for_terminal(error.message)}", err=True)
 
-    shown = [0]
     with progress.row_progress(progress.wanted(as_json), path.stat().st_size, "import") as bar:
         try:
             report = import_subscribers(app, path, on_error=show, on_progress=bar)
         except CsvError as exc:
-            raise CliError(f"{file}: {exc}") from None
+            raise CliError(f"{label}: {for_terminal(str(exc))}; nothing was imported") from None
+        except OSError as exc:
+            raise CliError(f"cannot read {label}: {exc.strerror or exc}") from None
+        except KeyboardInterrupt:
+            raise CliError("interrupted: nothing was imported", EXIT_INTERRUPTED) from None
     took = time.monotonic() - started
     if as_json:
         payload = {
@@ -58,21 +68,25 @@ def import_cmd(obj: CliContext, file: str, as_json: bool) -> None:
             "rows": report.rows,
             "inserted": report.inserted,
             "updated": report.updated,
+            "unchanged": report.unchanged,
             "invalid": len(report.invalid),
-            "errors": [{"line": e.line, "message": e.message} for e in report.invalid],
+            "duplicates": report.duplicate_count,
+            "errors": [
+                {"line": e.line, "message": e.message} for e in report.invalid + report.duplicates
+            ],
             "seconds": round(took, 3),
         }
-        click.echo(json.dumps(payload, ensure_ascii=False))
+        click.echo(json_for_terminal(json.dumps(payload, ensure_ascii=False)))
     else:
-        if len(report.invalid) > MAX_ERRORS_SHOWN:
-            hidden = len(report.invalid) - MAX_ERRORS_SHOWN
-            click.echo(f"… {hidden} more invalid row(s) not shown", err=True)
+        if shown[0] > MAX_ERRORS_SHOWN:
+            click.echo(f"… {shown[0] - MAX_ERRORS_SHOWN} more skipped row(s) not shown", err=True)
         click.echo(
-            f"imported {report.inserted + report.updated} subscriber(s): {report.inserted} new, "
-            f"{report.updated} updated, {len(report.invalid)} invalid row(s) skipped "
-            f"({took:.1f} s)"
+            f"imported {report.imported} subscriber(s): {report.inserted} new, "
+            f"{report.updated} updated, {report.unchanged} unchanged; "
+            f"{len(report.invalid)} invalid row(s) and {report.duplicate_count} duplicate(s) "
+            f"skipped ({took:.1f} s)"
         )
-    if report.invalid:
+    if report.skipped:
         sys.exit(EXIT_FAILED)
 
 
@@ -155,17 +169,16 @@ def add_cmd(
 )
 @pass_ctx
 def export_cmd(obj: CliContext, out: str | None) -> None:
-    """Write every subscriber as CSV (the import columns plus status)."""
-    from digest.store.subscribers import iter_subscribers_for_export
+    """Write every subscriber as CSV (the import columns plus status).
+
+    A cell a spreadsheet would run as a formula starts with ' (the import removes it again).
+    """
+    from digest.subscriber_admin import export_subscribers
 
     app = obj.app()
     fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
     try:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow([*COLUMNS, "status"])
-        with app.engine.connect() as conn:
-            for record in iter_subscribers_for_export(conn):
-                writer.writerow(export_row(record))
+        csv.writer(fh, lineterminator="\n").writerows(export_subscribers(app))
     finally:
         if out:
             fh.close()

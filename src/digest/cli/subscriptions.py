@@ -12,7 +12,7 @@ from digest.addresses import InvalidAddress, normalise_address
 from digest.cli import EXIT_FAILED, CliContext, CliError, json_option
 from digest.logging_setup import SERVICE_LEVEL
 from digest.store.subscriptions import SUPPRESSION_REASONS, Evidence
-from digest.text_safety import for_terminal
+from digest.text_safety import for_terminal, json_for_terminal, unsafe_character
 from digest.web.errors import UnknownSubscriber, WebError
 
 pass_ctx = click.make_pass_decorator(CliContext)
@@ -23,11 +23,20 @@ def _address(email: str) -> str:
     try:
         return normalise_address(email)
     except InvalidAddress as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(for_terminal(str(exc))) from None
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _say(line: str, *, err: bool = False) -> None:
+    """Print a line holding stored text: control and bidi characters shown, not obeyed."""
+    click.echo(for_terminal(line), err=err)
+
+
+def _say_json(data: Any, **dumps: Any) -> None:
+    click.echo(json_for_terminal(json.dumps(data, ensure_ascii=False, **dumps)))
 
 
 @click.command("serve")
@@ -160,33 +169,43 @@ def show_cmd(obj: CliContext, email: str, as_json: bool) -> None:
         ],
     }
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        _say_json(data, indent=2)
         return
-    click.echo(f"email:        {data['email']}")
+    for line in _report_lines(data["email"], report):
+        _say(line)
+
+
+def _report_lines(email: str, report: Any) -> list[str]:
+    """``subscribers show`` as text lines."""
+    sub, sup = report.subscriber, report.suppression
+    lines = [f"email:        {email}"]
     if sub is None:
-        click.echo("subscriber:   (none: the address is only on the suppression list)")
+        lines.append("subscriber:   (none: the address is only on the suppression list)")
     else:
-        click.echo(f"status:       {sub.status}")
-        click.echo(f"segments:     {', '.join(sub.segments) or '-'}")
-        click.echo(f"topics:       {', '.join(sub.topics) or '-'}")
-        click.echo(f"locale:       {sub.locale}   timezone: {sub.timezone}")
+        lines += [
+            f"name:         {sub.name or '-'}",
+            f"status:       {sub.status}",
+            f"segments:     {', '.join(sub.segments) or '-'}",
+            f"topics:       {', '.join(sub.topics) or '-'}",
+            f"locale:       {sub.locale}   timezone: {sub.timezone}",
+        ]
         if sub.paused_until is not None:
-            click.echo(f"paused until: {sub.paused_until.isoformat()}")
-        click.echo(f"created:      {sub.created_at.isoformat()}")
-        click.echo(f"confirmed:    {_iso(sub.confirmed_at) or '-'}")
+            lines.append(f"paused until: {sub.paused_until.isoformat()}")
+        lines.append(f"created:      {sub.created_at.isoformat()}")
+        lines.append(f"confirmed:    {_iso(sub.confirmed_at) or '-'}")
     if sup is None:
-        click.echo("suppressed:   no")
+        lines.append("suppressed:   no")
     else:
         extra = f" ({sup.detail})" if sup.detail else ""
-        click.echo(
-            f"suppressed:   {sup.reason} via {sup.source} since {sup.created_at.isoformat()}{extra}"
-        )
+        since = sup.created_at.isoformat()
+        lines.append(f"suppressed:   {sup.reason} via {sup.source} since {since}{extra}")
     if report.consents:
-        click.echo("consent record:")
+        lines.append("consent record:")
         for c in report.consents:
             where = f" ip={c.ip}" if c.ip else ""
             wording = f" wording={c.wording_version}" if c.wording_version else ""
-            click.echo(f"  {c.at.isoformat()}  {c.action:<12} {c.source}{where}{wording}")
+            lines.append(f"  {c.at.isoformat()}  {c.action:<12} {c.source}{where}{wording}")
+    return lines
 
 
 @click.command("unsubscribe")
@@ -204,15 +223,13 @@ def unsubscribe_cmd(obj: CliContext, email: str, as_json: bool) -> None:
     except UnknownSubscriber as exc:
         raise CliError(str(exc), EXIT_FAILED) from None
     if as_json:
-        _json({"email": address, "outcome": "already" if outcome == "already" else "unsubscribed"})
+        _say_json(
+            {"email": address, "outcome": "already" if outcome == "already" else "unsubscribed"}
+        )
     elif outcome == "already":
         click.echo(f"{address} was already unsubscribed")
     else:
         click.echo(f"unsubscribed {address} from everything")
-
-
-def _json(data: dict[str, Any]) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False))
 
 
 @click.group("suppressions")
@@ -235,21 +252,18 @@ def list_cmd(obj: CliContext, reason: str | None, limit: int | None, as_json: bo
         counts = count_suppressions(conn)
     for s in rows:
         if as_json:
-            click.echo(
-                json.dumps(
-                    {
-                        "email": s.email,
-                        "reason": s.reason,
-                        "source": s.source,
-                        "detail": s.detail,
-                        "since": s.created_at.isoformat(),
-                    },
-                    ensure_ascii=False,
-                )
+            _say_json(
+                {
+                    "email": s.email,
+                    "reason": s.reason,
+                    "source": s.source,
+                    "detail": s.detail,
+                    "since": s.created_at.isoformat(),
+                }
             )
         else:
             detail = f"  {s.detail}" if s.detail else ""
-            click.echo(
+            _say(
                 f"{s.email:<40} {s.reason:<12} {s.source:<16} "
                 f"{s.created_at.strftime('%Y-%m-%d %H:%M')}{detail}"
             )
@@ -270,11 +284,13 @@ def add_cmd(obj: CliContext, email: str, reason: str, note: str | None, as_json:
     """Stop all mail to an address (it need not be a subscriber)."""
     from digest.web.actions import suppress_address
 
+    if note is not None and (said := unsafe_character(note)):
+        raise CliError(f"the note contains {said}; write it without")
     app = obj.app()
     address = _address(email)
     changed = suppress_address(app, address, reason, "cli", note)
     if as_json:
-        _json({"email": address, "reason": reason, "changed": changed})
+        _say_json({"email": address, "reason": reason, "changed": changed})
     elif changed:
         click.echo(f"suppressed {address} ({reason})")
     else:
@@ -296,7 +312,7 @@ def remove_cmd(obj: CliContext, email: str, as_json: bool) -> None:
     if not removed:
         raise CliError(f"{address} is not suppressed", EXIT_FAILED)
     if as_json:
-        _json({"email": address, "removed": True})
+        _say_json({"email": address, "removed": True})
     else:
         click.echo(f"removed the suppression of {address}")
 

@@ -25,7 +25,9 @@ AUTHOR_MAX = 200
 CATEGORY_MAX = 100
 MAX_CATEGORIES = 20
 UID_MAX = 512  # the width of articles.uid
-MAX_READ_MINUTES = 600
+# a digest says "n min read"; past two hours the figure tells a reader nothing true (a 5 MB
+# description is not a three-day read), so given or counted, read times stop here
+MAX_READ_MINUTES = 120
 
 _EMAIL = r"[^\s@<>()]+@[^\s@<>()]+"
 _AUTHOR_EMAIL_NAME = re.compile(rf"^\s*{_EMAIL}\s*\((.+)\)\s*$")
@@ -124,7 +126,7 @@ def normalise_item(raw: RawItem, *, source: str, now: datetime, words_per_minute
             word_count(content_text) + sum(word_count(p) for p in key_points),
             word_count(body_text),
         )
-        minutes = read_minutes(words, words_per_minute)
+        minutes = min(read_minutes(words, words_per_minute), MAX_READ_MINUTES)
 
     image = next((u for u in (http_url(i, raw.base) for i in raw.images) if u), None)
     return Article(

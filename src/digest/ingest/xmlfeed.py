@@ -170,7 +170,8 @@ def _raw_item(position: int, entry: Any, base: str | None, atom: bool) -> RawIte
     tags = tuple((t.get("term") or t.get("label") or "") for t in entry.get("tags", []))
     published = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        published = _struct_to_datetime(entry.get(key))
+        # dict.get: the key itself, not feedparser's deprecated updated->published fallback
+        published = _struct_to_datetime(dict.get(entry, key))
         if published:
             break
     return RawItem(

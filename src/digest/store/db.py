@@ -61,10 +61,16 @@ def _sqlite_pool(url: str) -> dict[str, int]:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Errors never print their bound parameters (``hide_parameters``): they hold addresses,
+    names and, in the settings table, the signing key.
+    """
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30}, **_sqlite_pool(url))
+            engine = create_engine(
+                url, connect_args={"timeout": 30}, hide_parameters=True, **_sqlite_pool(url)
+            )
 
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -80,7 +86,9 @@ def make_engine(url: str) -> Engine:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         elif url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgres://")
-        return create_engine(url, pool_pre_ping=True, max_overflow=_MAX_OVERFLOW)
+        return create_engine(
+            url, pool_pre_ping=True, max_overflow=_MAX_OVERFLOW, hide_parameters=True
+        )
     except (ArgumentError, ImportError) as exc:
         raise StoreError(f"database.url is not usable: {exc}") from None
 

@@ -2,10 +2,11 @@
 
 A post of a thousand events is one INSERT of the new event ids (ON CONFLICT DO NOTHING, so a
 replay changes nothing), one upsert of the suppressions, one UPDATE per subscriber status,
-and one UPDATE per edition for its counters, added up per post. Rows are written in a fixed
-order (event id, address, edition id) so that concurrent posts take their locks in the same
-order and never deadlock; the edition rows, which every post touches, come last so their
-locks are held only until the commit.
+and one UPDATE per edition for its counters, added up per post. Locks are taken in one
+order by every post — event ids, then the subscribers concerned (all at once, by id), then
+suppressions (by address), then editions (by id) — so concurrent posts wait for each other
+but never deadlock; the edition rows, which every post touches, come last so their locks
+are held only until the commit.
 """
 
 from __future__ import annotations
@@ -195,6 +196,22 @@ def suppress_addresses(
         ],
     )
     return len(strongest)
+
+
+def lock_subscribers_by_email(conn: Connection, emails: Iterable[str]) -> None:
+    """Lock the subscribers with these addresses, in id order, before changing any of them.
+
+    Every post takes its subscriber locks at once and in the same order, so two posts that
+    touch the same addresses (in whatever order their events came) wait, never deadlock.
+    """
+    wanted = sorted(set(emails))
+    if wanted:
+        conn.execute(
+            select(SubscriberRow.id)
+            .where(SubscriberRow.email.in_(wanted))
+            .order_by(SubscriberRow.id)
+            .with_for_update()
+        ).all()
 
 
 def set_status_of_addresses(

@@ -550,4 +550,17 @@ class LedgerSummaryRow(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RateLimitRow(Base):
+    """One rate-limit window: hits of a (hashed) key in a scope since ``window_start``.
+
+    Kept in the database so that every web worker and host counts the same hits.
+    """
+
+    __tablename__ = "rate_limits"
+    scope: Mapped[str] = mapped_column(String(30), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the client key
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
 metadata = Base.metadata

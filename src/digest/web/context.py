@@ -11,7 +11,7 @@ from digest.config import SUPPORTED_LOCALES, reveal
 from digest.store.subscriptions import Evidence
 from digest.web.i18n import accept_language_tags, pick_locale
 from digest.web.mail import ServiceMailer
-from digest.web.ratelimit import SlidingWindowLimiter
+from digest.web.ratelimit import DatabaseRateLimiter
 from digest.web.sendgrid_signature import SendGridSignatureVerifier
 from digest.web.templating import PageRenderer, make_environment
 
@@ -29,8 +29,8 @@ class WebContext:
     app: App
     pages: PageRenderer
     mailer: ServiceMailer
-    subscribe_limiter: SlidingWindowLimiter
-    manage_limiter: SlidingWindowLimiter
+    subscribe_limiter: DatabaseRateLimiter
+    manage_limiter: DatabaseRateLimiter
     sendgrid_verifier: SendGridSignatureVerifier | None
 
     @classmethod
@@ -47,10 +47,22 @@ class WebContext:
             app=app,
             pages=PageRenderer(make_environment(), app.config),
             mailer=ServiceMailer(app),
-            subscribe_limiter=SlidingWindowLimiter(
-                app.config.web.subscribe_rate_per_minute, 60, app.clock
+            subscribe_limiter=DatabaseRateLimiter(
+                app.engine,
+                "subscribe",
+                app.config.web.subscribe_rate_per_minute,
+                60,
+                app.clock,
+                salt=app.installation_tag,
             ),
-            manage_limiter=SlidingWindowLimiter(MANAGE_LINKS_PER_ADDRESS_PER_HOUR, 3600, app.clock),
+            manage_limiter=DatabaseRateLimiter(
+                app.engine,
+                "manage-email",
+                MANAGE_LINKS_PER_ADDRESS_PER_HOUR,
+                3600,
+                app.clock,
+                salt=app.installation_tag,
+            ),
             sendgrid_verifier=SendGridSignatureVerifier(key) if key else None,
         )
 

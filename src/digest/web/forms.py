@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from digest.addresses import InvalidAddress, normalise_address
 from digest.config import SUPPORTED_LOCALES, Config
 from digest.store.subscriptions import SubscriptionRequest
+from digest.text_safety import unsafe_character
 from digest.web.errors import InvalidSubmission
 
 MAX_NAME_LENGTH = 200
@@ -105,7 +106,9 @@ def parse_subscription(
     if not valid_timezone(timezone):
         errors["timezone"] = "err_timezone"
     name = _one(data, "name")
-    if len(name) > MAX_NAME_LENGTH or any(ord(ch) < 32 for ch in name):
+    if unsafe_character(name):
+        errors["name"] = "err_name_characters"
+    elif len(name) > MAX_NAME_LENGTH:
         errors["name"] = "err_name"
     if _one(data, "consent").lower() not in ("on", "yes", "true", "1"):
         errors["consent"] = "err_consent"

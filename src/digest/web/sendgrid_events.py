@@ -28,6 +28,7 @@ from digest.store.provider_events import (
     SuppressionInput,
     add_edition_counts,
     insert_new_events,
+    lock_subscribers_by_email,
     set_status_of_addresses,
     suppress_addresses,
     unsubscribe_addresses,
@@ -258,6 +259,7 @@ def _effects(conn: Any, fresh: Sequence[SendGridEvent], now: datetime) -> None:
         if e.kind in EDITION_COUNTERS and edition is not None:
             per = counts.setdefault(edition, {})
             per[e.kind] = per.get(e.kind, 0) + 1
+    lock_subscribers_by_email(conn, set().union(*by_status.values()))
     unsubscribe_addresses(conn, by_status.get("unsubscribed", ()), PROVIDER, now)
     suppress_addresses(conn, suppressions, PROVIDER, now)
     set_status_of_addresses(

@@ -189,7 +189,8 @@ class SendGridTransport:
         )
 
     def close(self) -> None:
-        """Nothing to release: the official client opens a connection per request."""
+        """Close the kept-alive connections of every sender thread."""
+        self._poster.close()
 
 
 def _bad_request(

@@ -39,6 +39,10 @@ ERROR_TEXTS = {
     "err_consent": N_("Tick the box to agree to receive the digests."),
     "err_pause": N_("Choose a number of weeks between 1 and %(max)s."),
     "err_name": N_("The name is too long."),
+    "err_name_characters": N_(
+        "The name contains a character that cannot be used in a name "
+        "(a control or text-direction character)."
+    ),
     "err_body": N_("The request could not be read."),
 }
 UNKNOWN_PROBLEM = N_("This value cannot be used.")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from digest.web.actions import CONFIRM_VALID_DAYS, request_manage_link, request_subscription
@@ -52,6 +53,16 @@ def _form_values(data: Any, ctx: WebContext, locale: str) -> dict[str, Any]:
     }
 
 
+def _send_manage_link(ctx: WebContext, email: str) -> None:
+    """Email the address a fresh link, if it is known; failures are logged, never shown."""
+    try:
+        request_manage_link(ctx.app, ctx.mailer, ctx.pages, email)
+    except EmailNotSent as exc:
+        log.warning("manage link not sent: %s", exc)
+    except Exception:  # a background task has nobody to answer: log it, keep serving
+        log.exception("manage link not sent")
+
+
 def router(ctx: WebContext) -> APIRouter:
     """Routes for /, /subscribe, /manage and /healthz."""
     api = APIRouter()
@@ -86,7 +97,7 @@ def router(ctx: WebContext) -> APIRouter:
         locale = ctx.public_locale(request)
         _ = Translator(locale)
         data, is_json = await read_body_mapping(request)
-        wait = ctx.subscribe_limiter.hit(ctx.client_ip(request))
+        wait = await ctx.subscribe_limiter.hit_async(ctx.client_ip(request))
         if wait is not None:
             headers = {"Retry-After": str(int(wait) + 1)}
             if is_json:
@@ -153,7 +164,7 @@ def router(ctx: WebContext) -> APIRouter:
         _ = Translator(locale)
         form = await request.form()
         raw_email = str(form.get("email") or "")
-        wait = ctx.subscribe_limiter.hit(ctx.client_ip(request))
+        wait = await ctx.subscribe_limiter.hit_async(ctx.client_ip(request))
         if wait is not None:
             return ctx.pages.page(
                 "message.html",
@@ -173,23 +184,17 @@ def router(ctx: WebContext) -> APIRouter:
                 errors=error_texts(_, exc.fields),
                 email=raw_email,
             )
-        if ctx.manage_limiter.hit(email) is None:
-            try:
-                await run_in_threadpool(request_manage_link, ctx.app, ctx.mailer, ctx.pages, email)
-            except EmailNotSent:
-                return ctx.pages.page(
-                    "message.html",
-                    locale,
-                    status=503,
-                    title=_(SEND_FAILED[0]),
-                    body=_(SEND_FAILED[1]),
-                )
-        return ctx.pages.page(
+        allowed = await ctx.manage_limiter.hit_async(email) is None
+        page = ctx.pages.page(
             "message.html",
             locale,
             title=_("Manage your subscription"),
             body=_("If this address is on our list, a link to manage it is on its way."),
         )
+        if allowed:
+            # after the answer, so a known address takes as long to answer as an unknown one
+            page.background = BackgroundTask(_send_manage_link, ctx, email)
+        return page
 
     @api.get("/healthz")
     def healthz() -> JSONResponse:

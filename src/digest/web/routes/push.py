@@ -66,7 +66,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @api.post("/push/subscriptions")
     async def add_subscription(request: Request) -> Response:
-        wait = ctx.subscribe_limiter.hit(ctx.client_ip(request))
+        wait = await ctx.subscribe_limiter.hit_async(ctx.client_ip(request))
         if wait is not None:
             headers = {**API_HEADERS, "Retry-After": str(int(wait) + 1)}
             return JSONResponse({"error": "too many requests"}, status_code=429, headers=headers)
