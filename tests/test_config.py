@@ -131,7 +131,8 @@ def test_secrets_come_from_env_and_placeholders_are_refused(
 def test_secrets_never_show_in_repr_logs_or_tracebacks(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    key, password, signing = "SG.abc123-real-looking-key", "hunter2-smtp-pass", "k3Yq-Pz8vT1rWm0aLxN6sH2dJ9cF5bGe7uQi4oR"
+    key, password = "SG.abc123-real-looking-key", "hunter2-smtp-pass"
+    signing = "k3Yq-Pz8vT1rWm0aLxN6sH2dJ9cF5bGe7uQi4oR"
     monkeypatch.setenv("SENDGRID_API_KEY", key)
     monkeypatch.setenv("SMTP_PASSWORD", password)
     monkeypatch.setenv("DIGEST_SECRET_KEY", signing)
