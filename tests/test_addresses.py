@@ -70,7 +70,7 @@ def csv_verdicts(tmp_path: Path, addresses: list[str]) -> list[str | None]:
     rows = "".join(f'"{a}",,en,UTC,,markets-en\n' for a in addresses)
     text = "email,name,locale,timezone,topics,segments\n" + rows
     out = list(parse_rows(io.StringIO(text), make_config(tmp_path)))
-    return [None if isinstance(r, RowError) else r.email for r in out]
+    return [None if isinstance(r, RowError) else r.subscriber.email for r in out]
 
 
 def test_csv_import_gives_the_same_verdicts(tmp_path: Path) -> None:
