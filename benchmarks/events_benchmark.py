@@ -169,11 +169,11 @@ def start_server(
         "from digest.cli import main; main()",
         "--config",
         str(config),
+        "--log-level",
+        "warning",
         "serve",
         "--port",
         str(port),
-        "--log-level",
-        "warning",
         *(["--workers", str(workers)] if workers else []),
     ]
     proc = subprocess.Popen(args, env=env, cwd=str(config.parent))
@@ -250,6 +250,30 @@ def database_state(url: str) -> tuple[dict[tuple[int, str], int], set[str], int]
     return counters, suppressed, events
 
 
+def cpu_seconds(root: int) -> dict[str, float]:
+    """CPU seconds so far of ``digest serve`` (its process and workers) and of PostgreSQL."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"serve": 0.0, "postgres": 0.0}
+    stats: dict[int, tuple[str, int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                raw = fh.read()
+        except OSError:
+            continue
+        name = raw[raw.find("(") + 1 : raw.rfind(")")]
+        fields = raw[raw.rfind(")") + 2 :].split()
+        stats[int(entry)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    for pid, (name, parent, seconds) in stats.items():
+        if pid == root or parent == root:
+            out["serve"] += seconds
+        elif name == "postgres":
+            out["postgres"] += seconds
+    return out
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -279,7 +303,9 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}/webhooks/sendgrid"
         total = args.posters * args.rounds * args.events
 
+        before = cpu_seconds(server.pid)
         wall, answers, latencies = burst(url, signer, posts)
+        after_burst = cpu_seconds(server.pid)
         applied = sum(a["applied"] for a in answers)
         counters, suppressed, stored = database_state(db_url)
         replay_wall, replay_answers, _ = burst(url, signer, posts)
@@ -294,6 +320,11 @@ def main() -> None:
             f"{args.events:,} events = {total:,} events"
         )
         print(f"first delivery      {wall:.2f} s, {total / wall:,.0f} events/s")
+        print(
+            f"CPU in the burst    {after_burst['serve'] - before['serve']:.2f} s digest serve, "
+            f"{after_burst['postgres'] - before['postgres']:.2f} s PostgreSQL (all databases); "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         print(
             f"post latency        median {percentile(latencies, 0.5) * 1000:.0f} ms, "
             f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms"

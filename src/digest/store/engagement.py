@@ -87,7 +87,7 @@ def count_applied_events(conn: Connection, events: Sequence[AppliedEvent]) -> No
             if key not in credited:  # the recipient's earliest event of the kind counts
                 credited.add(key)
                 slot[1] += 1
-    stmt = upsert_insert(conn, EngagementCountRow)
+    stmt = upsert_insert(conn, EngagementCountRow.__table__)  # Core: no ORM bulk bookkeeping
     rows = [
         {"edition_id": e, "event": k, "hour": h, "events": n, "recipients": r}
         for (e, k, h), (n, r) in sorted(slots.items())  # one lock order for every writer
@@ -96,8 +96,8 @@ def count_applied_events(conn: Connection, events: Sequence[AppliedEvent]) -> No
         stmt.on_conflict_do_update(
             index_elements=["edition_id", "event", "hour"],
             set_={
-                "events": EngagementCountRow.events + stmt.excluded.events,
-                "recipients": EngagementCountRow.recipients + stmt.excluded.recipients,
+                "events": stmt.table.c.events + stmt.excluded.events,
+                "recipients": stmt.table.c.recipients + stmt.excluded.recipients,
             },
         ),
         rows,
@@ -117,15 +117,17 @@ def _first_recipients(
     )
     if not keys:
         return set()
+    # executemany with RETURNING: one statement compiled once and cached, sent in batches
+    # (a multi-row VALUES of this post's length would be compiled afresh for every post)
     rows = conn.execute(
-        upsert_insert(conn, EngagementRecipientRow)
-        .values([{"edition_id": e, "event": k, "email": m} for e, k, m in keys])
+        upsert_insert(conn, EngagementRecipientRow.__table__)
         .on_conflict_do_nothing(index_elements=["edition_id", "event", "email"])
         .returning(
             EngagementRecipientRow.edition_id,
             EngagementRecipientRow.event,
             EngagementRecipientRow.email,
-        )
+        ),
+        [{"edition_id": e, "event": k, "email": m} for e, k, m in keys],
     ).all()
     return {(int(r[0]), str(r[1]), str(r[2])) for r in rows}
 

@@ -171,7 +171,7 @@ def suppress_addresses(
             strongest[item.email] = item
     if not strongest:
         return 0
-    stmt = upsert_insert(conn, Suppressions)
+    stmt = upsert_insert(conn, Suppressions.__table__)  # Core: no ORM bulk bookkeeping
     stmt = stmt.on_conflict_do_update(
         index_elements=["email"],
         set_={
@@ -180,7 +180,7 @@ def suppress_addresses(
             "detail": stmt.excluded.detail,
             "created_at": stmt.excluded.created_at,
         },
-        where=_severity_of(stmt.excluded.reason) > _severity_of(Suppressions.reason),
+        where=_severity_of(stmt.excluded.reason) > _severity_of(Suppressions.__table__.c.reason),
     )
     conn.execute(
         stmt,
@@ -257,7 +257,7 @@ def unsubscribe_addresses(
     )
     if ids:
         conn.execute(
-            upsert_insert(conn, ConsentRow),
+            upsert_insert(conn, ConsentRow.__table__),
             [
                 {
                     "subscriber_id": sub_id,
