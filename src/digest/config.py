@@ -215,6 +215,11 @@ class Segment(_Strict):
         default_factory=lambda: ["email"], min_length=1
     )
     apprise_urls: list[str] = Field(default_factory=list)
+    # the editors' desk: is an editor's approval needed, by when, and what if it is missing
+    approval: Literal["none", "required"] = "none"
+    approval_deadline_minutes: int = Field(default=60, ge=0)  # before the due time
+    on_unapproved: Literal["hold", "send"] = "hold"
+    draft_lead_hours: float = Field(default=12, ge=0, le=168)  # draft built this long before due
 
     @field_validator("channels")
     @classmethod
@@ -228,6 +233,16 @@ class Segment(_Strict):
         from digest.apprise_channel.urls import check_apprise_urls
 
         check_apprise_urls(self.channels, self.apprise_urls)
+        return self
+
+    @model_validator(mode="after")
+    def _approval_window(self) -> Segment:
+        if self.approval_deadline_minutes > self.draft_lead_hours * 60:
+            raise ValueError(
+                f"approval_deadline_minutes ({self.approval_deadline_minutes}) is earlier than "
+                f"the draft is built (draft_lead_hours = {self.draft_lead_hours:g}): editors "
+                "would have nothing to approve in time"
+            )
         return self
 
     @field_validator("timezone")
@@ -387,6 +402,7 @@ class Desk(_Strict):
     signin_window_minutes: int = Field(default=15, ge=1)  # failed sign-ins counted over this
     signin_failures_per_address: int = Field(default=5, ge=1)
     signin_failures_per_client: int = Field(default=20, ge=1)
+    test_sends_per_hour: int = Field(default=20, ge=1)  # per member of staff
 
 
 class Push(_Strict):

@@ -52,13 +52,9 @@ def draft_edition(
 ) -> Draft:
     """Rank the segment's candidates for ``edition_date`` without storing anything."""
     segment = app.config.segment(segment_name)
-    now = now or app.clock()
-    cutoff = _cutoff(segment, edition_date, now)
-    with app.engine.connect() as conn:
-        start = previous_cutoff(conn, segment.name, edition_date)
-    if start is None or start >= cutoff:
-        start = cutoff - timedelta(hours=segment.lookback_hours)
-    result = rank(*_rank_inputs(app, segment, edition_date, start, cutoff))
+    articles, inp = rank_input(app, segment, edition_date, now or app.clock())
+    start, cutoff = inp.window_start, inp.now
+    result = rank(articles, inp)
     items = tuple(
         EditionItem(
             position=i,
@@ -90,6 +86,19 @@ def draft_edition(
     if items:
         edition = replace(edition, subject=_subject(app, segment, edition))
     return Draft(edition=edition, ranking=result)
+
+
+def rank_input(
+    app: App, segment: Segment, edition_date: date, now: datetime
+) -> tuple[list[Article], RankInput]:
+    """The candidates of the segment's edition for ``edition_date`` as of ``now`` (its window
+    runs from the previous edition's cutoff) and the ranking's inputs."""
+    cutoff = _cutoff(segment, edition_date, now)
+    with app.engine.connect() as conn:
+        start = previous_cutoff(conn, segment.name, edition_date)
+    if start is None or start >= cutoff:
+        start = cutoff - timedelta(hours=segment.lookback_hours)
+    return _rank_inputs(app, segment, edition_date, start, cutoff)
 
 
 def _rank_inputs(
@@ -135,6 +144,11 @@ def explain_edition(app: App, edition: Edition) -> RankResult:
         + [(s, why) for s, why in ranked.dropped if s.article.id not in shown]
     )
     return RankResult(selected=selected, dropped=dropped)
+
+
+def automatic_subject(app: App, edition: Edition) -> str:
+    """The subject the edition gets when no editor wrote one (in the segment's locale)."""
+    return _subject(app, app.config.segment(edition.segment), edition)
 
 
 def _subject(app: App, segment: Segment, edition: Edition) -> str:

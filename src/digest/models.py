@@ -121,6 +121,7 @@ class RenderedEmail:
     headers: Mapping[str, str] = field(default_factory=dict)
     dropped_for_budget: tuple[str, ...] = ()  # titles dropped to stay within the size budget
     html_bytes: int = 0  # size of the HTML after personalisation with a long sample
+    preheader: str = ""  # the inbox preview line shown after the subject
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,13 +30,12 @@ class Preview:
 
 
 def preview_edition(app: App, segment_name: str, edition_date: date) -> Preview:
-    """The stored edition for the date, or a draft ranked now (nothing is stored)."""
-    segment = app.config.segment(segment_name)
-    with app.engine.connect() as conn:
-        stored = edition_for(conn, segment.name, edition_date)
-    if stored is not None:
-        return Preview(stored, True)
-    return Preview(draft_edition(app, segment.name, edition_date).edition, False)
+    """The edition as the editors' desk shows it (nothing is stored): a draft re-ranked now
+    with the editors' pins and exclusions, or the content an approval froze."""
+    from digest.editorial import edition_view
+
+    view = edition_view(app, segment_name, edition_date)
+    return Preview(view.edition, view.state is not None)
 
 
 def explain(app: App, preview: Preview) -> RankResult:

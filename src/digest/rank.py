@@ -40,6 +40,8 @@ class RankInput:
     # Articles first seen inside the window but dated before it (a feed that lagged) still
     # count when published after this time; None takes only articles dated in the window.
     late_since: datetime | None = None
+    # places already taken by articles an editor pinned: the ranking fills the rest
+    reserved: int = 0
 
 
 @lru_cache(maxsize=512)
@@ -154,13 +156,17 @@ def rank(articles: Iterable[Article], inp: RankInput) -> RankResult:
 
     selected: list[ScoredArticle] = []
     per_topic: dict[str | None, int] = {}
+    limit = max(0, inp.segment.max_articles - inp.reserved)
+    full = f"beyond max_articles ({inp.segment.max_articles})"
+    if inp.reserved:
+        full = f"beyond max_articles ({inp.segment.max_articles}, {inp.reserved} pinned)"
     for s in kept:
         n = per_topic.get(s.primary_topic, 0)
         if s.primary_topic is not None and n >= inp.ranking.max_per_topic:
             dropped.append((s, f"more than {inp.ranking.max_per_topic} on {s.primary_topic}"))
             continue
-        if len(selected) >= inp.segment.max_articles:
-            dropped.append((s, f"beyond max_articles ({inp.segment.max_articles})"))
+        if len(selected) >= limit:
+            dropped.append((s, full))
             continue
         per_topic[s.primary_topic] = n + 1
         selected.append(s)

@@ -36,7 +36,7 @@ def segment_summaries(app: App) -> list[dict[str, Any]]:
                         {
                             "date": recent[0][0].isoformat(),
                             "status": recent[0][1],
-                            "reason": recent[0][2],
+                            "reason": recent[0][2] or _held(app, seg, recent[0]),
                         }
                         if recent
                         else None
@@ -54,6 +54,13 @@ def segment_summaries(app: App) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def _held(app: App, segment: Segment, recent: Any) -> str | None:
+    """Why a held edition is held (the desk's approval policy), else None."""
+    from digest.approval import why_held
+
+    return why_held(app, segment.name, recent[0]) if recent[1] == "held" else None
 
 
 def count_articles(app: App) -> int:

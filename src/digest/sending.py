@@ -65,6 +65,12 @@ def send_edition(
             f"edition {edition.segment} {edition_date.isoformat()} is paused; "
             "`digest resume` goes on"
         )
+    # the editors' desk: a draft is re-ranked with their choices, an approved edition sends
+    # exactly its approved content, and the segment's approval policy is applied
+    from digest.approval import edition_for_sending
+
+    edition = edition_for_sending(app, segment_name, edition_date, edition, actor=actor)
+    _require_sendable(edition)  # a draft too thin at send time was just skipped
     variant: Callable[[str], Any] = lambda locale: render_variant(app, edition, locale)  # noqa: E731
     with log_context(
         segment=edition.segment, edition_date=edition_date.isoformat(), edition=edition.id

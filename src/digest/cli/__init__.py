@@ -156,7 +156,7 @@ def _register_all() -> None:
     pipeline.register(cli)
     ingest_run.register(cli)
     subscribers.register(cli)
-    optional = ("sending", "edition_state", "schedule", "subscriptions", "users", "ops")
+    optional = ("sending", "edition_state", "schedule", "subscriptions", "users", "ops", "edition")
     for name in optional:
         try:
             module = __import__(f"digest.cli.{name}", fromlist=["register"])

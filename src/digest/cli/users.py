@@ -189,9 +189,10 @@ def audit_cmd(
         where = f" {e.segment} {e.edition_date}" if e.segment else ""
         what = f" {e.target}" if e.target else ""
         change = ""
-        if e.before is not None or e.after is not None:
-            change = f": {json.dumps(e.before, ensure_ascii=False)} → "
-            change += json.dumps(e.after, ensure_ascii=False)
+        if e.before is not None:
+            change = f": {json.dumps(e.before, ensure_ascii=False)} →"
+        if e.after is not None:
+            change = (change or ":") + f" {json.dumps(e.after, ensure_ascii=False)}"
         click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}Z {e.actor} {e.action}{where}{what}{change}")
 
 

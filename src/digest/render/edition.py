@@ -134,4 +134,5 @@ def render_edition(edition: Edition, ctx: RenderContext) -> RenderedEmail:
         headers={"Content-Language": ctx.locale},
         dropped_for_budget=tuple(i.article.title for i in sorted(dropped, key=_position)),
         html_bytes=personalised_size(html, base_url),
+        preheader=str(view.get("preheader", "")),
     )

@@ -158,7 +158,7 @@ class ScheduleRunner:
             host=self.host,
         )
         with decision_lock(self.app.engine) as conn:
-            if outcome == "failed":
+            if outcome in ("failed", "held"):
                 previous = last_run(conn, plan.segment)
                 if (
                     previous is not None
@@ -239,6 +239,7 @@ class ScheduleRunner:
 
     def run(self, plan: PlannedRun) -> ScheduleRun:
         """Build (from fresh content) and send the edition of a due time; record the outcome."""
+        from digest.approval import ApprovalMissing
         from digest.editions import build_edition
         from digest.send.errors import SendAborted
         from digest.sending import NotSendable, send_edition
@@ -257,8 +258,9 @@ class ScheduleRunner:
             note: str | None = None
             try:
                 with self.app.engine.connect() as conn:
-                    exists = edition_for(conn, plan.segment, plan.edition_date) is not None
-                if not exists:
+                    stored = edition_for(conn, plan.segment, plan.edition_date)
+                # a draft built ahead for the editors is re-ranked when sent: fresh content too
+                if stored is None or stored.status == "draft":
                     note = self.ingest_if_stale()
                 edition = build_edition(
                     self.app, plan.segment, plan.edition_date, actor="scheduler"
@@ -275,9 +277,13 @@ class ScheduleRunner:
                     worker_id=self.worker_id,
                     resume_paused=False,
                 )
+            except ApprovalMissing:  # approval required and missing: held, nothing sent
+                return self._hold(plan)
             except NotSendable as exc:
                 if edition.status == "paused":
                     return self._unrecorded(plan, "paused", str(exc))
+                if edition.status == "held":
+                    return self._hold(plan)
                 settled = self._settled_by_edition(plan)
                 if settled is not None:
                     return settled
@@ -306,6 +312,19 @@ class ScheduleRunner:
                 )
                 return self._unrecorded(plan, "sending", summary)
             return self._record(plan, outcome, summary)
+
+    def _hold(self, plan: PlannedRun) -> ScheduleRun:
+        """Hold an edition whose required approval is missing; recorded, retried while in grace
+        (an approval within the grace still sends it)."""
+        from digest.approval import approval_deadline, held_reason, hold_unapproved
+
+        segment = self.app.config.segment(plan.segment)
+        deadline = approval_deadline(segment, plan.due_at) or plan.due_at
+        hold_unapproved(self.app, segment, plan.edition_date, deadline)
+        with self.app.engine.connect() as conn:
+            edition = edition_for(conn, plan.segment, plan.edition_date)
+        reason = held_reason(self.app, edition) if edition is not None else None
+        return self._record(plan, "held", reason or "approval required and missing")
 
     def miss(self, plan: PlannedRun, *, edition_in_use: bool = False) -> ScheduleRun:
         """Record a due time that cannot run any more; a send already begun is resumed."""
@@ -427,6 +446,11 @@ class ScheduleRunner:
         grace = effective_grace(self.app.config.scheduler.misfire_grace_minutes)
         with self.app.engine.connect() as conn:
             latest = latest_settled_due(conn, segment.name)
+            if latest is None:
+                # a due time recorded but never settled (failed, held) is still open
+                recorded = last_run(conn, segment.name)
+                if recorded is not None:
+                    latest = recorded.due_at - timedelta(microseconds=1)
             if latest is None:
                 # Never decided before: only the newest due time, and only while within
                 # grace; anything older came before this scheduler existed, not a miss.

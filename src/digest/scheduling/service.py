@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from digest.app import App
 from digest.metrics import ProcessFigures
 from digest.ops_http import OpsHttpError, start_endpoints
+from digest.scheduling.drafts import prepare_drafts
 from digest.scheduling.errors import ScheduleError
 from digest.scheduling.plan import effective_grace
 from digest.scheduling.runner import ScheduleRunner
@@ -88,6 +89,7 @@ def tick_job() -> None:
     with _tick():
         runner = _runner()
         runner.ingest_if_stale()
+        prepare_drafts(runner.app)
         runner.catch_up()
         runner.resume_open_sends()
         runner.ops_chores()
@@ -252,6 +254,7 @@ def run_scheduler(
     _RUNTIME.figures = ProcessFigures()
     if once:
         runner.ingest_if_stale()
+        prepare_drafts(app)
         runs = runner.catch_up()
         resumed = runner.resume_open_sends()
         runner.ops_chores()

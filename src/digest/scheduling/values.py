@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-Outcome = Literal["sent", "skipped", "missed", "failed"]
-# Outcomes that settle a due time for good; a failed run is retried while within grace.
+Outcome = Literal["sent", "skipped", "missed", "failed", "held"]
+# Outcomes that settle a due time for good; a failed run is retried while within grace, and
+# so is a held one (approval required and missing): an approval within the grace sends it.
 SETTLED_OUTCOMES: tuple[str, ...] = ("sent", "skipped", "missed")
 
 
@@ -19,7 +20,7 @@ class ScheduleRun:
     edition_date: date
     due_at: datetime
     ran_at: datetime
-    outcome: str  # sent | skipped | missed | failed
+    outcome: str  # sent | skipped | missed | failed | held
     reason: str | None
     host: str | None
     id: int | None = None

@@ -36,8 +36,18 @@ def dry_run(app: App, segment_name: str, edition_date: date) -> DryRunReport:
         groups = ledger.plan_groups(conn, segment, now, by_timezone=segment.local_time_delivery)
         members = count_segment_members(conn, segment.name)
     edition = stored or draft_edition(app, segment.name, edition_date, now=now).edition
+    # the editors' desk: the content the send would use, and the segment's approval policy
+    from digest.approval import approval_blocks, edition_for_sending
+
+    if stored is not None:
+        edition = edition_for_sending(
+            app, segment.name, edition_date, stored, actor="dry-run", store=False, check=False
+        )
     recipients = counts.recipients if counts else sum(g.count for g in groups)
     would_send, reason = _verdict(edition, stored is None, counts, recipients)
+    blocked = approval_blocks(segment, edition)
+    if would_send and blocked:
+        would_send, reason = False, blocked
     subjects: dict[str, str] = {}
     if edition.items:
         for locale in sorted({g.locale for g in groups} or {segment.locale}):

@@ -236,6 +236,17 @@ def article_by_uid(conn: Connection, uid: str) -> Article | None:
     return _article(row) if row else None
 
 
+def article_by_url(conn: Connection, url: str) -> Article | None:
+    """The article stored with this canonical URL (the most recently updated, if several)."""
+    row = conn.execute(
+        select(*_ARTICLE_COLUMNS)
+        .where(ArticleRow.url_hash == url_hash(url), ArticleRow.url == url)
+        .order_by(ArticleRow.updated_at.desc(), ArticleRow.id.desc())
+        .limit(1)
+    ).first()
+    return _article(row) if row else None
+
+
 def count_articles(conn: Connection) -> int:
     """How many articles are stored."""
     return int(conn.execute(select(func.count()).select_from(ArticleRow)).scalar_one())

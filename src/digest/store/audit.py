@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from digest.store.schema import AuditRow
 
@@ -91,3 +91,25 @@ def audit_entries(
         )
         for r in conn.execute(stmt).all()
     ]
+
+
+def count_actions(conn: Connection, *, actor: str, action: str, since: datetime) -> int:
+    """How many times ``actor`` did ``action`` after ``since``."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(AuditRow)
+            .where(AuditRow.actor == actor, AuditRow.action == action, AuditRow.at > since)
+        ).scalar_one()
+    )
+
+
+def first_action_since(
+    conn: Connection, *, actor: str, action: str, since: datetime
+) -> datetime | None:
+    """When ``actor`` first did ``action`` after ``since`` (None if not at all)."""
+    return conn.execute(
+        select(func.min(AuditRow.at)).where(
+            AuditRow.actor == actor, AuditRow.action == action, AuditRow.at > since
+        )
+    ).scalar_one_or_none()

@@ -144,6 +144,15 @@ class EditionRow(Base):
     open_count: Mapped[int] = mapped_column(Integer, default=0)
     click_count: Mapped[int] = mapped_column(Integer, default=0)
     bounce_count: Mapped[int] = mapped_column(Integer, default=0)
+    # the editors' desk: a subject written by an editor (None: the automatic one), a counter
+    # of edits for the "changed by X at T; reload" check, and the approval's frozen content
+    subject_override: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_by: Mapped[str | None] = mapped_column(String(400))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(400))
+    approved_hash: Mapped[str | None] = mapped_column(String(64))
+    approved_content: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     __table_args__ = (UniqueConstraint("segment", "edition_date", name="uq_edition_segment_date"),)
 
 
@@ -160,6 +169,23 @@ class EditionHistoryRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (Index("ix_edition_history_edition", "edition_id", "id"),)
+
+
+class EditionOverrideRow(Base):
+    """An editor's choice about one article of an edition: pinned at a position, or excluded.
+
+    The automatic selection is re-ranked until approval; these choices are kept across it.
+    """
+
+    __tablename__ = "edition_overrides"
+    edition_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # pin | exclude
+    position: Mapped[int | None] = mapped_column(Integer)  # a pin's place, 0 = the lead
+    by: Mapped[str] = mapped_column(String(400))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class EditionItemRow(Base):

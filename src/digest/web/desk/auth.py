@@ -30,6 +30,7 @@ from digest.app import App
 from digest.signin import StaffSession, session_for
 from digest.staff import Role
 from digest.web.desk.pages import N_, DeskPages
+from digest.web.desk.preview import RenderCache
 
 SESSION_COOKIE = "digest_desk"
 SIGNIN_COOKIE = "digest_desk_signin"  # the sign-in form's CSRF nonce, before any session
@@ -72,6 +73,11 @@ class DeskContext:
     @classmethod
     def build(cls, app: App) -> DeskContext:
         return cls(app=app, pages=DeskPages(app.config))
+
+    @cached_property
+    def renders(self) -> RenderCache:
+        """The last few renders of the desk's previews (the page and its frame share one)."""
+        return RenderCache()
 
     @cached_property
     def session_signer(self) -> URLSafeSerializer:

@@ -41,6 +41,26 @@ DESK_HEADERS = {
 
 
 ROLE_NAMES = {"editor": N_("editor"), "ops": N_("ops"), "admin": N_("admin")}
+ACTION_NAMES = {
+    "user-added": N_("account added"),
+    "user-removed": N_("account removed"),
+    "role-changed": N_("role changed"),
+    "password-changed": N_("password changed"),
+    "signed-in": N_("signed in"),
+    "signed-out": N_("signed out"),
+    "pin": N_("pinned"),
+    "unpin": N_("unpinned"),
+    "exclude": N_("excluded"),
+    "include": N_("included again"),
+    "move": N_("moved"),
+    "subject": N_("subject"),
+    "note": N_("note"),
+    "restore": N_("automatic selection restored"),
+    "approve": N_("approved"),
+    "unapprove": N_("approval withdrawn"),
+    "hold": N_("held"),
+    "test-send": N_("test sent"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +115,9 @@ class DeskPages:
         t = DeskText(locale)
         base = {
             "role_name": lambda role: t(ROLE_NAMES.get(role, role)),
+            "action_name": lambda action: (
+                t(ACTION_NAMES[action]) if action in ACTION_NAMES else action
+            ),
             "locale": locale,
             "dir": locale_direction(locale),
             "t": t,
