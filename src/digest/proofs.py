@@ -93,9 +93,16 @@ def _check_allowed(app: App, recipients: Sequence[str], actor: str) -> None:
             )
 
 
-def _deliver(app: App, rendered: RenderedEmail, recipients: Sequence[str], key: str) -> None:
-    from digest.render import list_id
-    from digest.send.transport import BatchRecipient, OutgoingMessage, Sender, TransportError
+def _deliver(
+    app: App, segment_name: str, rendered: RenderedEmail, recipients: Sequence[str], key: str
+) -> None:
+    from digest.send.headers import list_id_header
+    from digest.send.transports.base import (
+        BatchRecipient,
+        OutgoingMessage,
+        Sender,
+        TransportError,
+    )
 
     pub = app.config.publication
     inert = f"{pub.base_url}{INERT_PATH}"
@@ -104,7 +111,7 @@ def _deliver(app: App, rendered: RenderedEmail, recipients: Sequence[str], key: 
         sender=Sender(pub.from_email, pub.from_name, pub.reply_to),
         categories=("test-send",),
         custom_args={"kind": "test-send"},
-        list_id=list_id(app.config),
+        list_id=list_id_header(app.config, app.config.segment(segment_name)),
     )
     batch = [
         BatchRecipient(
@@ -165,7 +172,7 @@ def send_proof(
     now = app.clock()
     # unique per proof: a transport treats a batch key it has seen as already delivered
     key = f"test-{view.edition.id or 0}-{now.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(6)}"
-    _deliver(app, rendered, recipients, key)
+    _deliver(app, segment.name, rendered, recipients, key)
     with app.engine.begin() as conn:
         record_action(
             conn,

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from digest.app import App
 from digest.approval import ApprovalMissing, approve_edition
-from digest.editions import send_edition
 from digest.edits import exclude_from_edition, pin_article, set_note, set_subject
 from digest.lifecycle import EditionState
+from digest.sending import NotSendable
+from digest.sending import send_edition as send_use_case
 from digest.store.articles import upsert_articles
 from digest.store.editions import edition_for
 from digest.store.schema import DeliveryRow
@@ -56,6 +57,10 @@ def desk_app(tmp_path: Path, clock: FixedClock, transport: RecordingTransport) -
     app = _app(tmp_path, clock, transport)
     yield app
     app.engine.dispose()
+
+
+def send_edition(app: App, segment: str, day):  # noqa: ANN001, ANN202
+    return send_use_case(app, segment, day, actor="test")
 
 
 def _late_news(app: App, clock: FixedClock) -> None:
@@ -139,8 +144,6 @@ def test_too_few_articles_at_send_time_skips_the_draft(
 ) -> None:
     app = _app(tmp_path, clock, transport, min_articles=6)
     set_note(app, SEGMENT, DAY, "early draft", actor=ED)  # stored as a draft with 5 articles
-    from digest.editions import EditionSkipped
-
-    with pytest.raises(EditionSkipped, match="min_articles=6"):
+    with pytest.raises(NotSendable, match="min_articles=6"):
         send_edition(app, SEGMENT, DAY)
     assert transport.sent == []

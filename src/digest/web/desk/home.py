@@ -82,7 +82,8 @@ def _home_values(request: Request, zone: str) -> dict[str, object]:
 
 
 def router() -> APIRouter:
-    """Routes for the desk's home, the audit log and the inert-link page."""
+    """Routes for the desk's home, the audit log and the inert-link page (which also
+    answers a mail provider's one-click unsubscribe POST of a test email, doing nothing)."""
     api = APIRouter()
 
     @api.get("/desk")
@@ -137,7 +138,7 @@ def router() -> APIRouter:
             zone=zone,
         )
 
-    @api.get("/desk/test-link")
+    @api.api_route("/desk/test-link", methods=["GET", "POST"])
     def inert(request: Request) -> Response:
         ctx = desk_context(request)
         t = DeskText(desk_locale(request))

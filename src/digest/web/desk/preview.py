@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from digest.app import App
 from digest.editions import render_variant
 from digest.models import Edition, PersonalValues, RenderedEmail
+from digest.previews import personalised
 from digest.proofs import INERT_PATH
-from digest.render import ComplianceError, RenderError, list_id, personalise
+from digest.render import ComplianceError, RenderError
 
 _DARK_QUERY = re.compile(r"@media\s*\(\s*prefers-color-scheme\s*:\s*dark\s*\)", re.I)
 WIDTHS = (375, 600)
@@ -91,12 +92,7 @@ def frame_document(
     app: App, edition: Edition, rendered: RenderedEmail, *, fmt: str, dark: bool
 ) -> str:
     """The document the preview frame shows: the personalised HTML, or the text part."""
-    email = personalise(
-        rendered,
-        stand_in(app),
-        list_id=list_id(app.config, edition.segment),
-        unsubscribe_mailto=app.config.email.unsubscribe_mailto,
-    )
+    email = personalised(app, edition, rendered, stand_in(app))
     if fmt == "text":
         direction = "rtl" if rendered.locale == "he" else "ltr"
         background = "#0f1419; color: #e8edf2" if dark else "#fff; color: #1a1a1a"
