@@ -147,3 +147,19 @@ def test_too_few_articles_at_send_time_skips_the_draft(
     with pytest.raises(NotSendable, match="min_articles=6"):
         send_edition(app, SEGMENT, DAY)
     assert transport.sent == []
+
+
+def test_a_dry_run_shows_the_desks_content_and_the_approval_policy(
+    tmp_path: Path, clock: FixedClock, transport: RecordingTransport
+) -> None:
+    from digest.sending import dry_run_edition
+
+    app = _app(tmp_path, clock, transport, approval="required", on_unapproved="hold")
+    set_subject(app, SEGMENT, DAY, "Edited subject", actor=ED)
+    report = dry_run_edition(app, SEGMENT, DAY)
+    assert not report.would_send
+    assert report.reason == "approval is required and the edition is not approved"
+    approve_edition(app, SEGMENT, DAY, actor=ED)
+    report = dry_run_edition(app, SEGMENT, DAY)
+    assert report.would_send and report.subjects == {"en": "Edited subject"}
+    assert transport.sent == []
