@@ -26,6 +26,7 @@ from digest.editorial import (
     refresh_composition,
     who,
 )
+from digest.i18n import N_
 from digest.lifecycle import EditionError, EditionState
 from digest.models import Edition
 from digest.sending import NotSendable
@@ -39,7 +40,6 @@ from digest.store.editorial import (
     record_approval,
     write_composition,
 )
-from digest.texts import N_
 
 
 class ApprovalMissing(NotSendable):

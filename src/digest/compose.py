@@ -12,9 +12,10 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from digest.i18n import N_
 from digest.models import Article, EditionItem, ScoredArticle
 from digest.rank import RankInput, rank, score_article
-from digest.texts import N_, Translatable
+from digest.texts import Translatable
 
 EXCLUDED_REASON = "excluded by an editor"
 

@@ -22,6 +22,7 @@ from digest.audit import AuditAction, record_action
 from digest.compose import Composition, Overrides, Placed, compose
 from digest.config import Segment
 from digest.editions import automatic_subject, rank_input
+from digest.i18n import N_
 from digest.lifecycle import EditionError, EditionState
 from digest.models import Article, Edition, ScoredArticle
 from digest.rank import RankInput, score_article
@@ -36,7 +37,7 @@ from digest.store.editorial import (
     overrides_of,
     write_composition,
 )
-from digest.texts import N_, Translatable
+from digest.texts import Translatable
 
 # states in which the content is fixed: approved (frozen by the editor) or being sent
 FROZEN = frozenset({EditionState.APPROVED, EditionState.SENDING, EditionState.PAUSED})

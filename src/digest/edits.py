@@ -18,6 +18,7 @@ from digest.app import App
 from digest.audit import AuditAction
 from digest.compose import Composition, Overrides, PinRefused, move_pins, place_pin
 from digest.editorial import EditorialError, EditOutcome, compose_now, run_edit
+from digest.i18n import N_
 from digest.ingest.urls import canonical_url
 from digest.models import Article, Edition
 from digest.store.articles import article_by_url, articles_by_ids
@@ -31,7 +32,6 @@ from digest.store.editorial import (
     set_editor_note,
     set_subject_override,
 )
-from digest.texts import N_
 
 ArticleRef = int | str
 MAX_SUBJECT = 200

@@ -11,7 +11,7 @@ from datetime import date
 
 from digest.app import App
 from digest.config import Segment
-from digest.editions import draft_edition, explain_edition, render_variant
+from digest.editions import explain_edition, render_variant
 from digest.lifecycle import EditionState
 from digest.models import Edition, PersonalisedEmail, PersonalValues, RankResult, RenderedEmail
 from digest.send import headers

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from digest.app import App
 from digest.audit import AuditAction, record_action
 from digest.editorial import EditorialError, edition_view
+from digest.i18n import N_
 from digest.models import PersonalValues, Recipient, RenderedEmail
 from digest.staff import StaffError, normalise_staff_email
 from digest.store.audit import count_actions, first_action_since
 from digest.store.subscriptions import suppression_for
-from digest.texts import N_
 
 MAX_LISTED = 10
 TEST_PREFIX = "[TEST] "
@@ -162,6 +162,13 @@ def send_proof(
     if not view.edition.items:
         raise EditorialError(N_("the edition has no articles yet; there is nothing to test"))
     chosen = locale or segment.locale
+    if chosen not in segment.send_locales:
+        raise EditorialError(
+            N_("%(segment)s is not sent in %(locale)s; its languages: %(locales)s"),
+            segment=segment.name,
+            locale=chosen,
+            locales=", ".join(segment.send_locales),
+        )
     try:
         rendered = render_variant(app, view.edition, chosen)
     except (RenderError, ComplianceError) as exc:

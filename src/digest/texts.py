@@ -1,18 +1,13 @@
-"""Messages that a page may show in the reader's language.
+"""Errors whose message a page may show in the reader's language.
 
-``N_("…")`` marks a message for the desk's gettext catalog without translating it; an error
-built from a marked template keeps the template and its values, so the CLI prints it in
-English and the desk translates it (``DeskText``).
+Their message is a template marked with ``digest.i18n.N_`` (so it is extracted into the
+catalog) plus the values filled into it: the CLI prints it in English, the desk translates
+the template (``DeskText``) and fills the values.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext marker's conventional name
-    """Mark ``message`` for translation where it is shown."""
-    return message
 
 
 class Translatable:

@@ -47,7 +47,7 @@ def test_the_draft_page_shows_the_email_the_stories_and_why_others_are_left_out(
     client, _ = editor
     r = client.get(PAGE)
     assert r.status_code == 200
-    assert 'id="subject"' in r.text and "SKN Markets — Markets digest" in r.text
+    assert 'id="subject"' in r.text and "Markets digest: DAX closes at a record" in r.text
     assert re.search(r"\d+\.\d KB of the 90 KB budget", r.text)
     assert "passes" in r.text and "unsubscribe link and postal address" in r.text
     assert "score 0.944 = affinity 1.00 × decay 0.94" in r.text

@@ -55,16 +55,18 @@ def test_a_test_arrives_marked_with_inert_links_and_stays_out_of_the_ledger(
         ["Colleague@SKN.example, boss@skn.example"],
         actor=ED,
         own_address="editor@skn.example",
-        locale="he",
     )
-    assert report.recipients == ("editor@skn.example", "colleague@skn.example", "boss@skn.example")
+    assert report.recipients == (
+        "editor@skn.example",
+        "colleague@skn.example",
+        "boss@skn.example",
+    )
     messages = _outbox(outbox_app)
     assert sorted(m["To"].addresses[0].addr_spec for m in messages) == sorted(report.recipients)
     for message in messages:
         assert message["Subject"] == "[TEST] Markets at the open"
         assert "https://digest.skn.example/desk/test-link" in message["List-Unsubscribe"]
         body = message.get_body(("html",)).get_content()
-        assert 'lang="he"' in body and 'dir="rtl"' in body
         assert "https://digest.skn.example/desk/test-link" in body
         assert "/u/" not in body and "/p/" not in body  # no real personal link
     with outbox_app.engine.connect() as conn:
@@ -74,6 +76,15 @@ def test_a_test_arrives_marked_with_inert_links_and_stays_out_of_the_ledger(
     assert entry.action == AuditAction.TEST_SEND and entry.actor == ED
     assert entry.after["to"] == list(report.recipients)
     assert entry.after["subject"] == "[TEST] Markets at the open"
+
+
+def test_a_test_goes_out_in_the_language_asked_for(outbox_app: App) -> None:
+    report = send_proof(outbox_app, SEGMENT, DAY, ["a@skn.example"], actor=ED, locale="he")
+    (message,) = _outbox(outbox_app)
+    assert report.locale == "he" and message["Subject"].startswith("[TEST] ")
+    assert message["Content-Language"] == "he"
+    body = message.get_body(("html",)).get_content()
+    assert 'lang="he"' in body and 'dir="rtl"' in body
 
 
 @pytest.mark.parametrize(

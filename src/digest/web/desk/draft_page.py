@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import Request
 
 from digest.audit import audit_log
-from digest.config import SUPPORTED_LOCALES
 from digest.desk_overview import due_on
 from digest.editorial import EditionView, who
+from digest.i18n import N_, segment_title
 from digest.lifecycle import EditionState
 from digest.render.localisation import local_datetime, long_date
 from digest.signin import StaffSession
 from digest.staff import Role
-from digest.texts import N_
 from digest.web.desk.auth import DeskContext
 from digest.web.desk.pages import DeskText
 from digest.web.desk.preview import FORMATS, WIDTHS, Rendered
@@ -67,13 +66,14 @@ class ViewOptions:
     dark: bool
 
     @classmethod
-    def parse(cls, query: Mapping[str, Any], default_locale: str) -> ViewOptions:
+    def parse(cls, query: Mapping[str, Any], locales: tuple[str, ...]) -> ViewOptions:
+        """The switches from a query or form; ``locales``: the segment's, its own first."""
         width = str(query.get("width") or "")
         locale = str(query.get("locale") or "")
         fmt = str(query.get("format") or "")
         return cls(
             width=int(width) if width in {str(w) for w in WIDTHS} else 600,
-            locale=locale if locale in SUPPORTED_LOCALES else default_locale,
+            locale=locale if locale in locales else locales[0],
             fmt=fmt if fmt in FORMATS else "html",
             dark=str(query.get("dark") or "") in ("1", "on", "true"),
         )
@@ -227,7 +227,7 @@ def page_values(
     )
     zone = viewer_zone(request)
     return {
-        "title": f"{view.segment.display_title} — "
+        "title": f"{segment_title(page.ctx.app.config, view.segment, page.locale)} — "
         f"{long_date(view.edition.edition_date, page.locale)}",
         "view": view,
         "base": page.base,
@@ -235,10 +235,7 @@ def page_values(
         "status_name": t(STATE_NAMES.get(status, status)),
         "options": options,
         "widths": WIDTHS,
-        "locales": [
-            view.segment.locale,
-            *(c for c in SUPPORTED_LOCALES if c != view.segment.locale),
-        ],
+        "locales": list(view.segment.send_locales),
         "switch": lambda **change: "?" + urlencode(options.query(**change)),
         "frame_src": f"{page.base}/frame?{urlencode(options.query())}",
         "view_fields": options.query(),
@@ -259,6 +256,7 @@ def page_values(
         "can_unapprove": can_edit and view.status is EditionState.APPROVED,
         "can_test": can_edit and bool(view.placed),
         "max_articles": view.segment.max_articles,
+        "several_locales": len(view.segment.send_locales) > 1,
         "history": [
             {
                 "at": page.when(e.at, zone),
@@ -272,8 +270,10 @@ def page_values(
         ],
         "notice": t(DONE[done]) if done in DONE else None,
         "withdrawn_notice": t(
-            "The approval by %(who)s was withdrawn because the edition changed. "
-            "Approve it again when it is ready.",
+            N_(
+                "The approval by %(who)s was withdrawn because the edition changed. "
+                "Approve it again when it is ready."
+            ),
             who=withdrawn,
         )
         if withdrawn

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from digest.approval import approve_edition, unapprove_edition
 from digest.audit import web_actor
-from digest.config import SUPPORTED_LOCALES, ConfigError
+from digest.config import ConfigError
 from digest.editorial import EditionView, EditorialError, edition_view
 from digest.edits import (
     exclude_from_edition,
@@ -30,11 +30,11 @@ from digest.edits import (
     set_subject,
     unpin_article,
 )
+from digest.i18n import N_
 from digest.lifecycle import EditionError
 from digest.proofs import send_proof
 from digest.signin import StaffSession
 from digest.staff import Role
-from digest.texts import N_
 from digest.web.desk.auth import AnyStaff, EditorStaff, desk_context
 from digest.web.desk.draft_page import DraftPage, ViewOptions, page_values
 from digest.web.desk.pages import DeskText, desk_locale
@@ -151,7 +151,7 @@ def _test_send(
         [_field(form, "to")],
         actor=web_actor(staff.email),
         own_address=staff.email,
-        locale=locale if locale in SUPPORTED_LOCALES else None,
+        locale=locale or None,
         client=client,
     )
 
@@ -223,12 +223,12 @@ def router() -> APIRouter:
         t = DeskText(desk_locale(request))
         edition_date = _date(day)
         if edition_date is None:
-            return _not_found(request, staff, t("Not a date: %(value)s", value=day))
+            return _not_found(request, staff, t(N_("Not a date: %(value)s"), value=day))
         try:
             view = await run_in_threadpool(load, request, segment, edition_date)
         except ConfigError:
-            return _not_found(request, staff, t("There is no segment %(name)s.", name=segment))
-        options = ViewOptions.parse(request.query_params, view.segment.locale)
+            return _not_found(request, staff, t(N_("There is no segment %(name)s."), name=segment))
+        options = ViewOptions.parse(request.query_params, view.segment.send_locales)
         return await run_in_threadpool(show, request, staff, view, options)
 
     @api.get("/desk/editions/{segment}/{day}/frame")
@@ -238,7 +238,7 @@ def router() -> APIRouter:
         if edition_date is None or segment not in {s.name for s in ctx.app.config.segments}:
             return HTMLResponse(problem_document("unknown edition"), 404, FRAME_HEADERS)
         view = await run_in_threadpool(load, request, segment, edition_date)
-        options = ViewOptions.parse(request.query_params, view.segment.locale)
+        options = ViewOptions.parse(request.query_params, view.segment.send_locales)
         rendered = await run_in_threadpool(
             ctx.renders.get, ctx.app, view.edition, view.content_hash, options.locale
         )
@@ -259,13 +259,13 @@ def router() -> APIRouter:
         edition_date = _date(day)
         handler = ACTIONS.get(action)
         if edition_date is None or handler is None:
-            return _not_found(request, staff, t("There is no such action."))
+            return _not_found(request, staff, t(N_("There is no such action.")))
         form = await request.form()
         try:
             ctx.app.config.segment(segment)
         except ConfigError:
-            return _not_found(request, staff, t("There is no segment %(name)s.", name=segment))
-        options = ViewOptions.parse(form, ctx.app.config.segment(segment).locale)
+            return _not_found(request, staff, t(N_("There is no segment %(name)s."), name=segment))
+        options = ViewOptions.parse(form, ctx.app.config.segment(segment).send_locales)
         try:
             outcome = await run_in_threadpool(
                 handler, ctx.app, segment, edition_date, form, staff, ctx.client(request)

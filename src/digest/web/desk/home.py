@@ -13,13 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from digest.audit import audit_log
 from digest.desk_overview import last_sent, next_editions
 from digest.editorial import who
+from digest.i18n import N_, segment_title
 from digest.render.localisation import local_datetime, long_date
 from digest.signin import StaffSession
 from digest.staff import Role
 from digest.web.desk.auth import AnyStaff, desk_context, require_role
 from digest.web.desk.draft_page import STATE_NAMES, TZ_COOKIE, viewer_zone
 from digest.web.desk.pages import DESK_HEADERS, DeskText, desk_locale
-from digest.web.routes.common import COMMON_TIMEZONES
+from digest.web.timezones import choices_with
 
 AdminStaff = Annotated[StaffSession, Depends(require_role(Role.ADMIN))]
 AUDIT_LIMIT = 200
@@ -51,6 +52,7 @@ def _home_values(request: Request, zone: str) -> dict[str, object]:
         rows.append(
             {
                 "segment": n.segment,
+                "title": segment_title(ctx.app.config, n.segment, locale),
                 "date": n.edition_date.isoformat(),
                 "date_text": long_date(n.edition_date, locale),
                 "due_segment": when(n.due_at, n.segment.timezone),
@@ -77,8 +79,7 @@ def _home_values(request: Request, zone: str) -> dict[str, object]:
         }
         for s in last_sent(ctx.app)
     ]
-    zones = sorted({*COMMON_TIMEZONES, *(s.timezone for s in ctx.app.config.segments), zone})
-    return {"rows": rows, "sent": sent, "zone": zone, "zones": zones}
+    return {"rows": rows, "sent": sent, "zone": zone, "zones": choices_with(locale, zone)}
 
 
 def router() -> APIRouter:
@@ -146,10 +147,12 @@ def router() -> APIRouter:
             request,
             "message.html",
             headers=DESK_HEADERS,
-            title_text=t("A link from a test email"),
+            title_text=t(N_("A link from a test email")),
             message=t(
-                "This link came from a test send or a preview of the desk: it does nothing. "
-                "In the real email it leads to the reader's own page."
+                N_(
+                    "This link came from a test send or a preview of the desk: it does "
+                    "nothing. In the real email it leads to the reader's own page."
+                )
             ),
         )
 
