@@ -150,3 +150,32 @@ def test_bad_input_on_the_command_line(tmp_path: Path) -> None:
     assert not (folder / "outbox").exists() or not list((folder / "outbox").rglob("*.eml"))
     r = digest("audit", "--json", cwd=folder)
     assert json.loads(r.stdout) == []
+
+
+def test_every_edition_command_speaks_json(tmp_path: Path) -> None:
+    app, config = _project(tmp_path / "j")
+    folder = config.parent
+    day = default_edition_date(app, SEGMENT).isoformat()
+    oil = url_of("Oil index falls as supply grows")
+
+    def run(*args: str) -> dict:
+        r = digest("edition", *args, "--date", day, "--json", cwd=folder)
+        assert r.returncode == 0, (args, r.stderr)
+        return json.loads(r.stdout)
+
+    pinned = run("pin", SEGMENT, oil, "--position", "1")
+    assert pinned["action"] == "pin" and pinned["edition"]["articles"][0]["url"] == oil
+    assert run("move", SEGMENT, oil, "down")["edition"]["articles"][1]["url"] == oil
+    assert run("exclude", SEGMENT, url_of("DAX closes at a record"))["action"] == "exclude"
+    assert run("include", SEGMENT, url_of("DAX closes at a record"))["action"] == "include"
+    assert run("unpin", SEGMENT, oil)["edition"]["articles"][0]["pinned_at"] is None
+    assert run("subject", SEGMENT, "Hello")["edition"]["subject"] == "Hello"
+    assert run("note", SEGMENT, "Hi")["edition"]["editor_note"] == "Hi"
+    approved = run("approve", SEGMENT)
+    assert approved["articles"] == 5 and len(approved["content_hash"]) == 64
+    changed = run("note", SEGMENT, "Changed")
+    assert changed["withdrawn_approval_of"] == approved["approved_by"].split(":", 1)[1]
+    sent = run("test-send", SEGMENT, "--to", "me@skn.example")
+    assert sent["recipients"] == ["me@skn.example"] and sent["subject"] == "[TEST] Hello"
+    assert run("approve", SEGMENT)["articles"] == 5
+    assert run("unapprove", SEGMENT)["edition"]["status"] == "draft"

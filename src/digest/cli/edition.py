@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from digest.audit import cli_actor
-from digest.cli import CliContext, CliError
+from digest.cli import CliContext, CliError, json_option
 from digest.config import SUPPORTED_LOCALES
 from digest.lifecycle import EditionError, TransitionRefused
 
@@ -56,9 +56,20 @@ def _run(call: Callable[[], Any]) -> Any:
         raise CliError(str(exc), EXIT_REFUSED) from None
 
 
-def _said(outcome: Any, what: str) -> None:
-    click.echo(what)
+def _report(
+    obj: CliContext, segment: str, day: date, action: str, outcome: Any, text: str, as_json: bool
+) -> None:
+    """What an edit did, as a line (and a note when it withdrew an approval) or as JSON
+    with the edition as it stands after it."""
     withdrawn = getattr(outcome, "withdrawn_approval_of", None)
+    if as_json:
+        from digest.editorial import edition_view
+
+        edition = view_dict(edition_view(obj.app(), segment, day))
+        payload = {"action": action, "withdrawn_approval_of": withdrawn, "edition": edition}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    click.echo(text)
     if withdrawn:
         click.echo(f"note: the approval by {withdrawn} was withdrawn because the edition changed")
 
@@ -160,14 +171,15 @@ def _article_command(name: str, help_text: str, use_case: str, done: str) -> cli
     @click.argument("segment")
     @click.argument("url")
     @DATE_OPTION
+    @json_option
     @pass_ctx
-    def command(obj: CliContext, segment: str, url: str, date_s: str | None) -> None:
+    def command(obj: CliContext, segment: str, url: str, date_s: str | None, as_json: bool) -> None:
         from digest import edits
 
         day = _edition_date(obj, segment, date_s)
         call = getattr(edits, use_case)
         outcome = _run(lambda: call(obj.app(), segment, day, url, actor=cli_actor()))
-        _said(outcome, f"{segment} {day}: {done} {url}")
+        _report(obj, segment, day, name, outcome, f"{segment} {day}: {done} {url}", as_json)
 
     return command
 
@@ -185,9 +197,15 @@ for _name, _help, _use_case, _done in (
 @click.argument("url")
 @click.option("--position", type=int, help="1 = the lead story (default: where it is now).")
 @DATE_OPTION
+@json_option
 @pass_ctx
 def pin_cmd(
-    obj: CliContext, segment: str, url: str, position: int | None, date_s: str | None
+    obj: CliContext,
+    segment: str,
+    url: str,
+    position: int | None,
+    date_s: str | None,
+    as_json: bool,
 ) -> None:
     """Always include the article, at --position."""
     from digest.edits import pin_article
@@ -196,7 +214,8 @@ def pin_cmd(
     outcome = _run(
         lambda: pin_article(obj.app(), segment, day, url, position=position, actor=cli_actor())
     )
-    _said(outcome, f"{segment} {day}: pinned {url}" + (f" at {position}" if position else ""))
+    text = f"{segment} {day}: pinned {url}" + (f" at {position}" if position else "")
+    _report(obj, segment, day, "pin", outcome, text, as_json)
 
 
 @edition_group.command("move")
@@ -204,68 +223,95 @@ def pin_cmd(
 @click.argument("url")
 @click.argument("direction", type=click.Choice(["up", "down"]))
 @DATE_OPTION
+@json_option
 @pass_ctx
-def move_cmd(obj: CliContext, segment: str, url: str, direction: str, date_s: str | None) -> None:
+def move_cmd(
+    obj: CliContext, segment: str, url: str, direction: str, date_s: str | None, as_json: bool
+) -> None:
     """Move the article one place up or down (it is pinned there)."""
     from digest.edits import move_article
 
     day = _edition_date(obj, segment, date_s)
     step = -1 if direction == "up" else 1
     outcome = _run(lambda: move_article(obj.app(), segment, day, url, step, actor=cli_actor()))
-    _said(outcome, f"{segment} {day}: moved {url} {direction}")
+    _report(
+        obj, segment, day, "move", outcome, f"{segment} {day}: moved {url} {direction}", as_json
+    )
 
 
 @edition_group.command("subject")
 @click.argument("segment")
 @click.argument("text")
 @DATE_OPTION
+@json_option
 @pass_ctx
-def subject_cmd(obj: CliContext, segment: str, text: str, date_s: str | None) -> None:
-    """Set the subject line ("" gives the automatic subject back)."""
+def subject_cmd(
+    obj: CliContext, segment: str, text: str, date_s: str | None, as_json: bool
+) -> None:
+    """Set the subject line of the segment's own language ("" gives the automatic one back)."""
     from digest.edits import set_subject
 
     day = _edition_date(obj, segment, date_s)
     outcome = _run(lambda: set_subject(obj.app(), segment, day, text, actor=cli_actor()))
-    _said(outcome, f"{segment} {day}: subject " + ("set" if text.strip() else "automatic"))
+    said = f"{segment} {day}: subject " + ("set" if text.strip() else "automatic")
+    _report(obj, segment, day, "subject", outcome, said, as_json)
 
 
 @edition_group.command("note")
 @click.argument("segment")
 @click.argument("text")
 @DATE_OPTION
+@json_option
 @pass_ctx
-def note_cmd(obj: CliContext, segment: str, text: str, date_s: str | None) -> None:
+def note_cmd(obj: CliContext, segment: str, text: str, date_s: str | None, as_json: bool) -> None:
     """Set the editor's note shown at the top ("" removes it)."""
     from digest.edits import set_note
 
     day = _edition_date(obj, segment, date_s)
     outcome = _run(lambda: set_note(obj.app(), segment, day, text, actor=cli_actor()))
-    _said(outcome, f"{segment} {day}: note " + ("set" if text.strip() else "removed"))
+    said = f"{segment} {day}: note " + ("set" if text.strip() else "removed")
+    _report(obj, segment, day, "note", outcome, said, as_json)
 
 
 @edition_group.command("restore")
 @click.argument("segment")
 @DATE_OPTION
+@json_option
 @pass_ctx
-def restore_cmd(obj: CliContext, segment: str, date_s: str | None) -> None:
+def restore_cmd(obj: CliContext, segment: str, date_s: str | None, as_json: bool) -> None:
     """Forget every pin, move and exclusion: the ranking alone chooses again."""
     from digest.edits import restore_selection
 
     day = _edition_date(obj, segment, date_s)
     outcome = _run(lambda: restore_selection(obj.app(), segment, day, actor=cli_actor()))
-    _said(outcome, f"{segment} {day}: automatic selection restored")
+    said = f"{segment} {day}: automatic selection restored"
+    _report(obj, segment, day, "restore", outcome, said, as_json)
 
 
 @edition_group.command("approve")
 @click.argument("segment")
 @DATE_OPTION
+@json_option
 @pass_ctx
-def approve_cmd(obj: CliContext, segment: str, date_s: str | None) -> None:
+def approve_cmd(obj: CliContext, segment: str, date_s: str | None, as_json: bool) -> None:
     """Freeze the edition as it stands now and approve it."""
     from digest.approval import approve_edition
 
     day = _edition_date(obj, segment, date_s)
     approval = _run(lambda: approve_edition(obj.app(), segment, day, actor=cli_actor()))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "segment": segment,
+                    "date": day.isoformat(),
+                    "approved_by": approval.by,
+                    "content_hash": approval.content_hash,
+                    "articles": approval.articles,
+                }
+            )
+        )
+        return
     click.echo(
         f"{segment} {day}: approved ({approval.articles} article(s), content "
         f"{approval.content_hash[:12]}); it will be sent exactly as it is now"
@@ -275,14 +321,15 @@ def approve_cmd(obj: CliContext, segment: str, date_s: str | None) -> None:
 @edition_group.command("unapprove")
 @click.argument("segment")
 @DATE_OPTION
+@json_option
 @pass_ctx
-def unapprove_cmd(obj: CliContext, segment: str, date_s: str | None) -> None:
+def unapprove_cmd(obj: CliContext, segment: str, date_s: str | None, as_json: bool) -> None:
     """Withdraw the approval; the draft follows new articles again."""
     from digest.approval import unapprove_edition
 
     day = _edition_date(obj, segment, date_s)
     _run(lambda: unapprove_edition(obj.app(), segment, day, actor=cli_actor()))
-    click.echo(f"{segment} {day}: approval withdrawn")
+    _report(obj, segment, day, "unapprove", None, f"{segment} {day}: approval withdrawn", as_json)
 
 
 @edition_group.command("test-send")
@@ -290,9 +337,15 @@ def unapprove_cmd(obj: CliContext, segment: str, date_s: str | None) -> None:
 @click.option("--to", "to", required=True, help="EMAIL[,EMAIL…]: up to 10 addresses.")
 @click.option("--locale", type=click.Choice(SUPPORTED_LOCALES), help="Language variant.")
 @DATE_OPTION
+@json_option
 @pass_ctx
 def test_send_cmd(
-    obj: CliContext, segment: str, to: str, locale: str | None, date_s: str | None
+    obj: CliContext,
+    segment: str,
+    to: str,
+    locale: str | None,
+    date_s: str | None,
+    as_json: bool,
 ) -> None:
     """Send the edition as it stands to a few addresses, "[TEST]" before the subject."""
     from digest.proofs import send_proof
@@ -301,6 +354,21 @@ def test_send_cmd(
     report = _run(
         lambda: send_proof(obj.app(), segment, day, [to], actor=cli_actor(), locale=locale)
     )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "segment": segment,
+                    "date": day.isoformat(),
+                    "recipients": list(report.recipients),
+                    "subject": report.subject,
+                    "locale": report.locale,
+                    "transport": report.transport,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
     click.echo(
         f"{segment} {day}: test sent to {', '.join(report.recipients)} through the "
         f"{report.transport} transport; subject: {report.subject}"
