@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.addresses import InvalidAddress, normalise_address
-from digest.config import SUPPORTED_LOCALES, Config
+from digest.config import SUPPORTED_LOCALES, Config, Segment
 from digest.store.subscribers import SubscriberInput, SubscriberRecord
 from digest.text_safety import for_terminal, unsafe_character
 
@@ -74,6 +75,20 @@ def _refuse_unsafe_text(fields: Iterable[tuple[str, str]]) -> None:
             raise InvalidSubscriber(f"the {field} contains {said}")
 
 
+@dataclass(frozen=True, slots=True)
+class _Choices:
+    """What a subscriber may choose under one config, looked up once per file, not per row."""
+
+    segments: dict[str, Segment]
+    topics: frozenset[str]
+    default_locale: str
+
+    @classmethod
+    def of(cls, config: Config) -> _Choices:
+        segments = {s.name: s for s in config.segments}
+        return cls(segments, frozenset(config.topics), config.segments[0].locale)
+
+
 def check_subscriber(
     config: Config,
     email: str,
@@ -96,13 +111,27 @@ def check_subscriber(
         _refuse_unsafe_text(
             (("email", email), ("name", name), ("locale", locale), ("timezone", timezone)) + lists
         )
+    return _checked(_Choices.of(config), email, name, locale, timezone, topics, segments)
+
+
+def _checked(
+    choices: _Choices,
+    email: str,
+    name: str,
+    locale: str,
+    timezone: str,
+    topics: tuple[str, ...],
+    segments: tuple[str, ...],
+) -> SubscriberInput:
+    """``check_subscriber`` once its fields hold no unsafe character."""
     try:
         address = normalise_address(email)
     except InvalidAddress as exc:
         raise InvalidSubscriber(str(exc)) from None
-    known_segments = {s.name: s for s in config.segments}
-    chosen = [known_segments[s] for s in segments if s in known_segments]
-    locale = locale or (chosen[0] if chosen else config.segments[0]).locale
+    known = choices.segments
+    if not locale:
+        first = next((known[s] for s in segments if s in known), None)
+        locale = first.locale if first is not None else choices.default_locale
     if locale not in SUPPORTED_LOCALES:
         raise InvalidSubscriber(
             f"unsupported locale {locale!r} (supported: {', '.join(SUPPORTED_LOCALES)})"
@@ -110,10 +139,10 @@ def check_subscriber(
     timezone = timezone or "UTC"
     if not _valid_timezone(timezone):
         raise InvalidSubscriber(f"unknown timezone {timezone!r}")
-    bad_topics = [t for t in topics if t not in config.topics]
+    bad_topics = [t for t in topics if t not in choices.topics]
     if bad_topics:
         raise InvalidSubscriber(f"unknown topic(s) {', '.join(bad_topics)}")
-    bad_segments = [s for s in segments if s not in known_segments]
+    bad_segments = [s for s in segments if s not in known]
     if bad_segments:
         raise InvalidSubscriber(f"unknown segment(s) {', '.join(bad_segments)}")
     if len(name) > MAX_NAME_LENGTH:
@@ -159,7 +188,7 @@ class _Rows:
     def __init__(self, names: list[str], config: Config) -> None:
         self.names = names
         self.width = len(names)
-        self.config = config
+        self.choices = _Choices.of(config)
         # a column the file lacks reads as the empty cell appended to every row
         self._cells = itemgetter(*[names.index(c) if c in names else self.width for c in COLUMNS])
         self._lists: dict[str, tuple[str, ...]] = {}
@@ -184,15 +213,15 @@ class _Rows:
                     return RowError(line, f"the {name} contains {said}")
         row.append("")
         email, name, locale, timezone, topics, segments = self._cells(row)
-        try:
-            entry = check_subscriber(
-                self.config,
+        try:  # the row holds no unsafe character: checked above, all cells at once
+            entry = _checked(
+                self.choices,
                 email,
-                name=name.strip(),
-                locale=locale.strip(),
-                timezone=timezone.strip(),
-                topics=self._list(topics),
-                segments=self._list(segments),
+                name.strip(),
+                locale.strip(),
+                timezone.strip(),
+                self._list(topics),
+                self._list(segments),
             )
         except InvalidSubscriber as exc:
             return RowError(line, str(exc))
