@@ -224,3 +224,21 @@ def test_web_metrics_with_a_token_needs_it(new_app: Callable[..., App], tmp_path
         )
         assert ok.status_code == 200
         assert value(samples(ok.text), "digest_database_up") == 1
+
+
+def test_provider_answers_are_counted_per_status_code_as_the_send_goes(
+    new_app: Callable[..., App], tmp_path: Path, db_url: str, standin: object
+) -> None:
+    from digest.send.run import send_edition
+    from tests.send.helpers import variant_for
+    from tests.send.test_provider_faults import _setup
+
+    sg = standin
+    app, edition = _setup(tmp_path, sg, new_app, n=25, batch_size=10, db_url=db_url)
+    sg.script("500", "429")  # type: ignore[attr-defined]
+    report = send_edition(app, edition, variant_for(app.config), actor="test")
+    assert report.sent == 25
+    s = scrape(app)
+    assert value(s, "digest_provider_answers_total", transport="sendgrid", code="500") == 1
+    assert value(s, "digest_provider_answers_total", transport="sendgrid", code="429") == 1
+    assert value(s, "digest_provider_answers_total", transport="sendgrid", code="202") == 3

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +40,8 @@ class BatchResult:
     fatal: TransportError | None = None
     set_aside: str | None = None  # why the unsent go back to pending for a later round
     pause: float = 0.0  # seconds this thread waits before its next claim
+    answers: Counter[str] = field(default_factory=Counter)  # status code -> requests
+    transport: str = ""
 
     def absorb(self, outcome: BatchOutcome) -> None:
         """Take what the provider said about a request."""
@@ -70,6 +72,8 @@ class BatchResult:
             provider_message_id=",".join(self.message_ids) or None,
             error=self.error,
             release_reason=reason,
+            answers=dict(self.answers),
+            transport=self.transport,
         )
 
 
@@ -95,7 +99,8 @@ class BatchAttempts:
         paid: int = 0,
     ) -> BatchResult:
         """Send the batch; ``paid`` recipients' throttle tokens were taken before the claim."""
-        result = BatchResult()
+        result = BatchResult(transport=str(getattr(self.transport, "name", "")))
+        accepted = str(getattr(self.transport, "accepted_code", "ok"))
         queue: deque[list[SendRow]] = deque([items])
         retries = waits = 0
         while queue:
@@ -110,9 +115,11 @@ class BatchAttempts:
                 continue
             try:
                 result.absorb(deliver_rows(self.transport, message, part, key))
+                result.answers[accepted] += 1
                 continue
             except TransportError as exc:
                 error = exc
+                result.answers[str(exc.status) if exc.status else "no answer"] += 1
             part = result.absorb_partial(error.partial, part)
             if not part:
                 continue

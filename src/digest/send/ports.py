@@ -40,6 +40,9 @@ class Settlement:
     provider_message_id: str | None = None
     error: str | None = None
     release_reason: str | None = None  # why the untried go back to pending
+    # the provider's answers to this batch's requests: status code -> how many (metrics)
+    answers: Mapping[str, int] = field(default_factory=dict)
+    transport: str = ""
 
 
 class LedgerSession(Protocol):

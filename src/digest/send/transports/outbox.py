@@ -33,6 +33,7 @@ class OutboxTransport:
     """Writes each recipient's complete MIME message to ``path`` (a pickup directory)."""
 
     name = "outbox"
+    accepted_code = "written"  # how a taken request shows in digest_provider_answers
 
     def __init__(
         self,

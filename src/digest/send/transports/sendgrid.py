@@ -44,6 +44,7 @@ class SendGridTransport:
     """Posts batches to SendGrid's v3 mail/send over kept-alive connections."""
 
     name = "sendgrid"
+    accepted_code = "202"  # how a taken request shows in digest_provider_answers
 
     def __init__(
         self,

@@ -46,6 +46,7 @@ class SmtpTransport:
     """Sends each recipient's own MIME message over a reused SMTP connection."""
 
     name = "smtp"
+    accepted_code = "250"  # how a taken request shows in digest_provider_answers
 
     def __init__(
         self,

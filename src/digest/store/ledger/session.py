@@ -30,6 +30,7 @@ from digest.store.ledger.values import (
     ClaimedBatch,
     DeliveryCounts,
 )
+from digest.store.monitoring import record_provider_answers
 
 INELIGIBLE = (
     "no longer eligible at send time (unsubscribed, bounced, complained, suppressed or paused)"
@@ -78,6 +79,10 @@ class SqlLedgerSession:
         """Commit the batch's outcome (or give it back when nobody in it was tried)."""
         s = settlement
         with self._conn.begin():
+            if s.answers:
+                record_provider_answers(
+                    self._conn, self._edition_id, s.transport or "unknown", s.answers, now
+                )
             if s.unsent and not (s.sent or s.failed or s.unknown):
                 release_batch(self._conn, batch, now, s.release_reason or "the send was stopped")
                 return
