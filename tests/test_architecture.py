@@ -15,7 +15,7 @@ DOC = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
 DRIVERS = [
     *sorted((SRC / "cli").glob("*.py")),
     *sorted((SRC / "web" / "routes").glob("*.py")),
-    *sorted((SRC / "web" / "desk").glob("*.py")),
+    *sorted((SRC / "web" / "desk").rglob("*.py")),
     SRC / "schedule.py",
     REPO / "scheduler.py",
 ]

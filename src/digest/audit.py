@@ -41,6 +41,15 @@ class AuditAction(StrEnum):
     UNAPPROVE = "unapprove"
     HOLD = "hold"
     TEST_SEND = "test-send"
+    # the ops console (issue #12)
+    START_SEND = "start-send"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY_UNKNOWN = "retry-unknown"
+    SUPPRESS = "suppress"
+    LIFT_SUPPRESSION = "lift-suppression"
+    EXPORT = "export"
 
 
 def web_actor(email: str) -> str:

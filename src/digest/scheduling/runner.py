@@ -431,9 +431,13 @@ class ScheduleRunner:
         None of these may stop the scheduler's real work: a failure is logged.
         """
         from digest.alerts import sync_held
+        from digest.console_views import record_heartbeat
         from digest.engagement import record_audiences
 
-        for chore in (record_audiences, sync_held, post_quietly):
+        def heartbeat(app: App) -> None:
+            record_heartbeat(app, self.host)
+
+        for chore in (heartbeat, record_audiences, sync_held, post_quietly):
             try:
                 chore(self.app)
             except Exception as exc:

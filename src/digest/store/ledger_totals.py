@@ -19,7 +19,16 @@ from sqlalchemy import Connection, func, select
 
 from digest.store.db import upsert_insert
 from digest.store.ledger import OWNED, DeliveryCounts, delivery_counts
-from digest.store.schema import EditionRow, LedgerSummaryRow, SendBatchRow, SendPlanRow
+
+# how delivery_counts reads one delivery row in its batch: the same reading per time zone
+from digest.store.ledger.counts import _bucket as reading
+from digest.store.schema import (
+    DeliveryRow,
+    EditionRow,
+    LedgerSummaryRow,
+    SendBatchRow,
+    SendPlanRow,
+)
 
 # Editions whose ledger no sender changes any more (a reopened edition leaves these).
 FINISHED = ("sent", "cancelled", "skipped")
@@ -158,3 +167,109 @@ def oldest_due_batch(conn: Connection, now: datetime) -> datetime | None:
             (SendBatchRow.not_before.is_(None)) | (SendBatchRow.not_before <= now),
         )
     ).scalar_one_or_none()
+
+
+def timezone_groups(
+    conn: Connection,
+    edition_id: int,
+    *,
+    now: datetime,
+    is_dead: Callable[[str], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """A local-time edition's recipients per time zone, read as ``delivery_counts`` reads them.
+
+    Each: timezone, due_at (its batches' send time), recipients, sent, failed, suppressed,
+    unknown, pending, in_flight; ordered by due time, then zone.
+    """
+    batches = {
+        r.seq: r
+        for r in conn.execute(
+            select(
+                SendBatchRow.seq,
+                SendBatchRow.timezone,
+                SendBatchRow.status,
+                SendBatchRow.claimed_by,
+                SendBatchRow.lease_expires_at,
+                SendBatchRow.not_before,
+            ).where(SendBatchRow.edition_id == edition_id)
+        )
+    }
+    keys = ("sent", "failed", "suppressed", "unknown", "pending", "in_flight")
+    groups: dict[str, dict[str, Any]] = {}
+
+    def group_of(zone: str) -> dict[str, Any]:
+        return groups.setdefault(zone, {"timezone": zone, "due_at": None, **dict.fromkeys(keys, 0)})
+
+    for b in batches.values():
+        group = group_of(b.timezone or "")
+        if b.not_before is not None and (group["due_at"] is None or b.not_before < group["due_at"]):
+            group["due_at"] = b.not_before
+    rows = conn.execute(
+        select(DeliveryRow.batch_seq, DeliveryRow.status, func.count())
+        .where(DeliveryRow.edition_id == edition_id)
+        .group_by(DeliveryRow.batch_seq, DeliveryRow.status)
+    )
+    for seq, status, n in rows:
+        batch = batches.get(seq)
+        group = group_of(batch.timezone or "" if batch is not None else "")
+        group[reading(status, batch, now, is_dead)[0]] += int(n)
+    for group in groups.values():
+        group["recipients"] = sum(group[k] for k in keys)
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return sorted(groups.values(), key=lambda g: (g["due_at"] or far, g["timezone"]))
+
+
+def deliveries_of(
+    conn: Connection,
+    subscriber_id: int,
+    editions: int,
+    *,
+    now: datetime,
+    is_dead: Callable[[str], bool] | None = None,
+) -> list[tuple[str, date, str, str | None]]:
+    """What the last ``editions`` planned editions did for one subscriber, newest first:
+    (segment, edition date, status as ``delivery_counts`` reads it, error)."""
+    recent = (
+        select(EditionRow.id)
+        .join(SendPlanRow, SendPlanRow.edition_id == EditionRow.id)
+        .order_by(EditionRow.edition_date.desc(), EditionRow.id.desc())
+        .limit(editions)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(
+            EditionRow.segment,
+            EditionRow.edition_date,
+            DeliveryRow.status,
+            DeliveryRow.error,
+            SendBatchRow.status.label("batch_status"),
+            SendBatchRow.claimed_by,
+            SendBatchRow.lease_expires_at,
+        )
+        .select_from(DeliveryRow)
+        .join(EditionRow, EditionRow.id == DeliveryRow.edition_id)
+        .outerjoin(
+            SendBatchRow,
+            (SendBatchRow.edition_id == DeliveryRow.edition_id)
+            & (SendBatchRow.seq == DeliveryRow.batch_seq),
+        )
+        .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.edition_id.in_(recent))
+        .order_by(EditionRow.edition_date.desc(), EditionRow.segment)
+    ).all()
+    out = []
+    for r in rows:
+        batch = None
+        if r.batch_status is not None:
+            batch = _BatchView(r.batch_status, r.claimed_by, r.lease_expires_at, None)
+        out.append((r.segment, r.edition_date, reading(r.status, batch, now, is_dead)[0], r.error))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchView:
+    """The parts of a batch row the ledger's reading of a delivery needs."""
+
+    status: str
+    claimed_by: str | None
+    lease_expires_at: datetime | None
+    not_before: datetime | None

@@ -18,6 +18,7 @@ from digest.store.schema import (
     FeedStateRow,
     ProviderAnswerRow,
     ScheduleRunRow,
+    SettingRow,
     SubscriberRow,
 )
 
@@ -118,3 +119,14 @@ def provider_answers(conn: Connection) -> dict[tuple[str, str], int]:
         ).group_by(ProviderAnswerRow.transport, ProviderAnswerRow.code)
     )
     return {(str(t), str(c)): int(n or 0) for t, c, n in rows}
+
+
+def write_setting(conn: Connection, key: str, value: str) -> None:
+    """Keep a small value under ``key`` (replacing the one kept)."""
+    stmt = upsert_insert(conn, SettingRow).values(key=key, value=value)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+
+def read_setting(conn: Connection, key: str) -> str | None:
+    """The value kept under ``key``, if any."""
+    return conn.execute(select(SettingRow.value).where(SettingRow.key == key)).scalar_one_or_none()

@@ -35,9 +35,10 @@ __all__ = [
 
 def install(api: FastAPI, app: App) -> None:
     """Add the desk's routes and its sign-in and 403 handling to ``api``."""
-    from digest.web.desk import drafts, errors, home, signin_routes
+    from digest.web.desk import drafts, errors, home, ops, signin_routes
 
     api.state.desk = DeskContext.build(app)
     for module in (signin_routes, home, drafts):
         api.include_router(module.router())
     errors.install_handlers(api)
+    ops.install(api, app)
