@@ -274,14 +274,8 @@ def send_detail(app: App, segment: str, edition_date: date) -> SendDetail | None
     now = app.clock()
     with app.engine.begin() as conn:
         entries = tuple(history(conn, eid))
-        groups = (
-            tuple(
-                TimezoneGroup(**g)
-                for g in timezone_groups(conn, eid, now=now, is_dead=is_dead_worker)
-            )
-            if line.local_time
-            else ()
-        )
+        zones = timezone_groups(conn, eid, now=now, is_dead=is_dead_worker)
+        groups = _zone_groups(app, segment, edition_date, zones) if line.local_time else ()
         (ledger,) = ledgers(conn, now=now, is_dead=is_dead_worker, edition_ids=[eid]) or (None,)
     alerts = tuple(a for a in active_alerts(app, segment) if a.record.edition_date == edition_date)
     return SendDetail(
@@ -291,3 +285,19 @@ def send_detail(app: App, segment: str, edition_date: date) -> SendDetail | None
         alerts=alerts,
         batch_statuses=dict(ledger.batches) if ledger is not None else {},
     )
+
+
+def _zone_groups(
+    app: App, segment: str, edition_date: date, zones: list[dict[str, Any]]
+) -> tuple[TimezoneGroup, ...]:
+    """Each zone's figures with its send time on its own clock, earliest first."""
+    from digest.send.local_time import local_due_time
+
+    seg = app.config.segment(segment)
+    groups = [
+        TimezoneGroup(
+            **{**z, "due_at": local_due_time(seg, edition_date, z["timezone"] or seg.timezone)}
+        )
+        for z in zones
+    ]
+    return tuple(sorted(groups, key=lambda g: (g.due_at, g.timezone)))

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,55 @@ def test_a_send_and_a_scheduler_pass_log_json_lines_without_secrets(tmp_path: Pa
     text = "\n".join(lines)
     for secret in (TEST_SECRET, "SG.never-logged-key-0123", *tokens):
         assert secret not in text
+
+
+def test_the_web_apps_json_log_holds_no_link_token_or_bearer_token(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from digest.config import parse_config
+    from tests.conftest import FixedClock, config_dict, make_app
+
+    app = make_app(parse_config(config_dict(tmp_path), "t"), FixedClock(datetime.now(UTC)))
+    token = app.links.manage_urls(1, "markets-en")[0].rsplit("/", 1)[1]
+    app.engine.dispose()
+    config = write_config(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    metrics_token = "metrics-bearer-token-0123456789abcdef"
+    env = {**os.environ, "DIGEST_SECRET_KEY": TEST_SECRET, "DIGEST_METRICS_TOKEN": metrics_token}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from digest.cli import main; main()", "--config", str(config),
+         "--log-format", "json", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        httpx.get(f"{base}/u/{token}")
+        httpx.get(f"{base}/p/{token}?lang=he")
+        r = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+        assert r.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert [line for line in lines if not line.startswith("{")] == []
+    records = [json.loads(line) for line in lines]
+    assert any("/u/" in r["message"] for r in records), "no access log line for the link"
+    for secret in (token, metrics_token, TEST_SECRET):
+        assert secret not in err

@@ -223,6 +223,18 @@ def run_send(
     is_flag=True,
     help="Also re-send recipients whose outcome is unknown (they may get a second copy).",
 )
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="EMAIL[,EMAIL…]",
+    help="Send the edition (already sent) only to these listed people who did not get it.",
+)
+@click.option(
+    "--only-file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Like --only, the addresses read from FILE (one a line, # comments).",
+)
 @click.pass_context
 def send_cmd(
     ctx: click.Context,
@@ -234,6 +246,8 @@ def send_cmd(
     dry_run: bool,
     yes: bool,
     retry_unknown: bool,
+    only: tuple[str, ...],
+    only_file: Any,
 ) -> None:
     """Send SEGMENT's edition (build it if needed); running it again resumes, never re-sends.
 
@@ -245,6 +259,9 @@ def send_cmd(
     app = _app(ctx)
     _check_segment(app, segment)
     edition_date = _edition_date(app, segment, date_)
+    if only or only_file is not None:
+        _send_only(ctx, segment, edition_date, only, only_file, channels, retry_unknown,
+                   as_json=as_json, dry_run=dry_run, yes=yes)  # fmt: skip
     if dry_run:
         report = dry_run_edition(app, segment, edition_date)
         if as_json:
@@ -266,6 +283,35 @@ def send_cmd(
         channels=channels,
         retry_unknown=retry_unknown,
     )
+
+
+def _send_only(
+    ctx: click.Context,
+    segment: str,
+    edition_date: date,
+    only: tuple[str, ...],
+    only_file: Any,
+    channels: tuple[str, ...],
+    retry_unknown: bool,
+    *,
+    as_json: bool,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """``--only``/``--only-file``: checks the other options, confirms, sends, exits."""
+    from digest.cli.only_send import listed_addresses, run_only
+
+    if retry_unknown:
+        _fail("--only does not go with --retry-unknown", EXIT_USAGE)
+    if any(c != "email" for c in channels):
+        _fail("--only sends email only", EXIT_USAGE)
+    addresses, invalid = listed_addresses(only, only_file)
+    if not (yes or dry_run) and sys.stdin.isatty() and sys.stdout.isatty():
+        what = f"send {segment} {edition_date} to up to {len(addresses)} listed address(es)"
+        if not click.confirm(f"{what}. Go ahead?", default=False):
+            click.echo("not sent", err=True)
+            sys.exit(EXIT_OK)
+    run_only(ctx, segment, edition_date, addresses, invalid, as_json=as_json, dry_run=dry_run)
 
 
 @click.command("resume")
