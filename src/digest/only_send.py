@@ -77,7 +77,7 @@ def read_addresses(values: Iterable[str]) -> tuple[list[str], list[str]]:
     Each value may hold several, separated by commas, semicolons or white space; text after
     ``#`` on a line is a comment (for ``--only-file``).
     """
-    from digest.subscriber_csv import normalise_email
+    from digest.addresses import InvalidAddress, normalise_address
 
     good: list[str] = []
     bad: list[str] = []
@@ -86,10 +86,12 @@ def read_addresses(values: Iterable[str]) -> tuple[list[str], list[str]]:
         for line in value.splitlines() or [value]:
             line = line.split("#", 1)[0]
             for raw in line.replace(",", " ").replace(";", " ").split():
-                address = normalise_email(raw)
-                if address is None:
+                try:
+                    address = normalise_address(raw)
+                except InvalidAddress:
                     bad.append(raw)
-                elif address not in seen:
+                    continue
+                if address not in seen:
                     seen.add(address)
                     good.append(address)
     return good, bad

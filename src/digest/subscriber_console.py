@@ -125,12 +125,12 @@ def subscriber_profile(app: App, subscriber_id: int) -> SubscriberProfile | None
 
 
 def _address(email: str) -> str:
-    from digest.subscriber_csv import normalise_email
+    from digest.addresses import InvalidAddress, normalise_address
 
-    address = normalise_email(email or "")
-    if address is None:
-        raise SubscriberAdminError(f"{email.strip()!r} is not an email address")
-    return address
+    try:
+        return normalise_address(email or "")
+    except InvalidAddress as exc:
+        raise SubscriberAdminError(str(exc)) from None
 
 
 def _reason_text(reason: str) -> str:
