@@ -216,14 +216,12 @@ def _csv_line(values: list[str]) -> str:
 
 
 def export_subscribers_csv(app: App) -> Iterator[str]:
-    """Every subscriber as CSV lines (the import columns plus status), streamed."""
-    from digest.store.subscribers import iter_subscribers_for_export
-    from digest.subscriber_csv import COLUMNS, export_row
+    """Every subscriber as CSV lines (the import columns plus status), streamed, cells safe
+    for spreadsheets (the same rows as ``digest subscribers export``)."""
+    from digest.subscriber_admin import export_subscribers
 
-    yield _csv_line([*COLUMNS, "status"])  # the import's columns: the file imports back
-    with app.engine.connect() as conn:
-        for record in iter_subscribers_for_export(conn):
-            yield _csv_line(export_row(record))
+    for row in export_subscribers(app):
+        yield _csv_line(row)
 
 
 def export_suppressions_csv(app: App) -> Iterator[str]:
