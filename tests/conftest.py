@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from digest.app import App, build
 from digest.config import Config, Secrets, parse_config
 from digest.store.db import upgrade
+from tests.browser import launched_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 # ../shared beside the checkout (a worktree may sit a level deeper: the nearest one up wins)
@@ -199,3 +200,9 @@ def any_app(tmp_path: Path, db_url: str, clock: FixedClock) -> Iterator[App]:
     application = make_app(make_config(tmp_path, db_url), clock)
     yield application
     application.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for one test module (skips where it is missing)."""
+    yield from launched_chromium()

@@ -22,7 +22,6 @@ from digest.staff import Role, add_user
 from tests.conftest import FixedClock, make_app, make_config
 from tests.desk.conftest import EDITOR, PASSWORD
 from tests.desk.editorial_helpers import DAY, SEGMENT, seed, titles
-from tests.render.test_browser import ARGS, CHROMIUM
 from tests.web.test_loop import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "desk"
@@ -35,17 +34,6 @@ UNLABELLED_JS = """
   && !el.getAttribute('title') && !(el.tagName === 'BUTTON' && el.textContent.trim())
 ).map(el => el.outerHTML.slice(0, 80))
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from tests.conftest import TEST_SECRET, config_dict
 from tests.desk.conftest import EDITOR, OPS, PASSWORD
 from tests.fakes.sendgrid_server import SCHEMA_FILE, VALID_KEY, SendGridStandIn
 from tests.ops.helpers import samples, value
-from tests.render.test_browser import ARGS, CHROMIUM
 from tests.send.helpers import add_subscribers
 from tests.web.test_sendgrid_webhook import Signer
 
@@ -70,17 +69,6 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import uvicorn
 from sqlalchemy import select
 
@@ -29,7 +27,6 @@ from digest.store.schema import PushSubscriptionRow
 from digest.web import create_app
 from tests.fakes.push_service import PushServiceStandIn
 from tests.push.helpers import push_app, push_config_dict, store_edition
-from tests.render.test_browser import ARGS, CHROMIUM
 
 STUB_PUSH_MANAGER = """
 (() => {
@@ -97,17 +94,6 @@ class Served:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def test_notify_me_push_and_click(

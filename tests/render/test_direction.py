@@ -7,7 +7,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,7 +22,6 @@ from tests.conftest import FixedClock, make_app, make_config
 from tests.factories import NOW, article
 from tests.render.conftest import CTA, demo_edition, values
 from tests.render.editions import make_edition
-from tests.render.test_browser import ARGS, CHROMIUM
 
 LRM, RLM = "\u200e", "\u200f"
 WIDTHS = (375, 600)
@@ -64,17 +62,6 @@ def _first_strong(text: str) -> str | None:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     return make_config(tmp_path_factory.mktemp("direction"), email={"call_to_action": CTA})
 
@@ -90,8 +77,8 @@ def _mixed_email(config: Config, segment: str) -> str:
     return email.html
 
 
-def _read(chromium, html: str, width: int) -> list[dict]:
-    page = chromium.new_page(viewport={"width": width, "height": 900})
+def _read(browser, html: str, width: int) -> list[dict]:
+    page = browser.new_page(viewport={"width": width, "height": 900})
     page.route("**/*", lambda route: route.abort())
     try:
         page.set_content(html, wait_until="domcontentloaded")
@@ -118,12 +105,12 @@ def _assert_each_piece_follows_its_text(articles: list[dict], email_dir: str) ->
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("segment", ["markets-en", "tech-he"])
 def test_articles_align_by_their_own_language_in_the_email(
-    chromium, config: Config, segment: str, width: int
+    browser, config: Config, segment: str, width: int
 ) -> None:
     html = _mixed_email(config, segment)
     email_dir = "rtl" if segment.endswith("-he") else "ltr"
     assert f'dir="{email_dir}"' in html.split(">", 2)[1]
-    _assert_each_piece_follows_its_text(_read(chromium, html, width), email_dir)
+    _assert_each_piece_follows_its_text(_read(browser, html, width), email_dir)
 
 
 # ---- the view-in-browser page ----------------------------------------------------------------
@@ -166,14 +153,14 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("lang", ["he", "en"])
 def test_articles_align_by_their_own_language_on_the_view_in_browser_page(
-    chromium, published: App, lang: str, width: int
+    browser, published: App, lang: str, width: int
 ) -> None:
     with TestClient(create_app(published)) as client:
         page = client.get(f"/e/tech-he/2026-01-30?lang={lang}")
     assert page.status_code == 200
     email_dir = "rtl" if lang == "he" else "ltr"
     assert f'<html lang="{lang}" dir="{email_dir}"' in page.text
-    _assert_each_piece_follows_its_text(_read(chromium, page.text, width), email_dir)
+    _assert_each_piece_follows_its_text(_read(browser, page.text, width), email_dir)
 
 
 def test_view_in_browser_page_says_nothing_personal_and_no_empty_address(

@@ -3,31 +3,14 @@ box narrows the list, the page keeps right-to-left and fits 375 px, and the CSP 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from fastapi.testclient import TestClient
-
-from tests.render.test_browser import ARGS, CHROMIUM
 
 ORIGIN = "http://digest.test"
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def _open(chromium, client: TestClient, path: str, *, zone: str, width: int = 375):
+def _open(browser, client: TestClient, path: str, *, zone: str, width: int = 375):
     """A page of the web app served through the test client (no socket, no network)."""
-    context = chromium.new_context(viewport={"width": width, "height": 900}, timezone_id=zone)
+    context = browser.new_context(viewport={"width": width, "height": 900}, timezone_id=zone)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -48,9 +31,9 @@ def _open(chromium, client: TestClient, path: str, *, zone: str, width: int = 37
 
 
 def test_fresh_form_takes_the_browsers_zone_and_search_narrows_the_list(
-    chromium, client: TestClient
+    browser, client: TestClient
 ) -> None:
-    context, page, errors = _open(chromium, client, "/subscribe?lang=he", zone="Asia/Tokyo")
+    context, page, errors = _open(browser, client, "/subscribe?lang=he", zone="Asia/Tokyo")
     try:
         select = page.locator("#f-timezone")
         assert select.input_value() == "Asia/Tokyo"
@@ -70,8 +53,8 @@ def test_fresh_form_takes_the_browsers_zone_and_search_narrows_the_list(
         context.close()
 
 
-def test_an_old_browser_zone_name_maps_to_the_listed_zone(chromium, client: TestClient) -> None:
-    context, page, errors = _open(chromium, client, "/subscribe", zone="Asia/Calcutta")
+def test_an_old_browser_zone_name_maps_to_the_listed_zone(browser, client: TestClient) -> None:
+    context, page, errors = _open(browser, client, "/subscribe", zone="Asia/Calcutta")
     try:
         assert page.locator("#f-timezone").input_value() == "Asia/Kolkata"
         assert errors == []
