@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, update
 
 from digest.config import Segment
-from digest.store.ledger.counts import _bucket as reading
+from digest.store.ledger.counts import BatchView
+from digest.store.ledger.counts import bucket_of as reading
 from digest.store.schema import (
     DeliveryRow,
     SendBatchRow,
@@ -142,19 +143,9 @@ def _readings(
     for r in rows:
         batch = None
         if r.batch_status is not None:
-            batch = _Batch(r.batch_status, r.claimed_by, r.lease_expires_at, r.not_before)
+            batch = BatchView(r.batch_status, r.claimed_by, r.lease_expires_at, r.not_before)
         out[int(r.subscriber_id)] = reading(r.status, batch, now, is_dead)[0]
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """The parts of a batch row the ledger's reading of a delivery needs."""
-
-    status: str
-    claimed_by: str | None
-    lease_expires_at: datetime | None
-    not_before: datetime | None
 
 
 def add_listed_batches(

@@ -21,7 +21,8 @@ from digest.store.db import upsert_insert
 from digest.store.ledger import OWNED, DeliveryCounts, delivery_counts
 
 # how delivery_counts reads one delivery row in its batch: the same reading per time zone
-from digest.store.ledger.counts import _bucket as reading
+from digest.store.ledger.counts import BatchView
+from digest.store.ledger.counts import bucket_of as reading
 from digest.store.schema import (
     DeliveryRow,
     EditionRow,
@@ -260,16 +261,6 @@ def deliveries_of(
     for r in rows:
         batch = None
         if r.batch_status is not None:
-            batch = _BatchView(r.batch_status, r.claimed_by, r.lease_expires_at, None)
+            batch = BatchView(r.batch_status, r.claimed_by, r.lease_expires_at, None)
         out.append((r.segment, r.edition_date, reading(r.status, batch, now, is_dead)[0], r.error))
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _BatchView:
-    """The parts of a batch row the ledger's reading of a delivery needs."""
-
-    status: str
-    claimed_by: str | None
-    lease_expires_at: datetime | None
-    not_before: datetime | None

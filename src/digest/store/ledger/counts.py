@@ -9,6 +9,7 @@ of unknown fate (``submitting``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -78,7 +79,7 @@ def delivery_counts(
         .group_by(DeliveryRow.batch_seq, DeliveryRow.status)
     ).all()
     for seq, status, n in rows:
-        bucket, is_held = _bucket(status, batches.get(seq), now, is_dead)
+        bucket, is_held = bucket_of(status, batches.get(seq), now, is_dead)
         if bucket == "in_flight":
             in_flight += int(n)
         else:
@@ -99,7 +100,17 @@ _OWNED = (BatchState.CLAIMED, BatchState.SUBMITTING)
 _SETTLED = ("sent", "failed", "suppressed", "unknown", "pending")
 
 
-def _bucket(
+@dataclass(frozen=True, slots=True)
+class BatchView:
+    """The parts of a batch row that say where its pending deliveries count."""
+
+    status: str
+    claimed_by: str | None
+    lease_expires_at: datetime | None
+    not_before: datetime | None
+
+
+def bucket_of(
     status: str, batch: Any, now: datetime | None, is_dead: Callable[[str], bool] | None
 ) -> tuple[str, bool]:
     """Where deliveries of ``status`` in ``batch`` count, and whether they are held."""
