@@ -20,7 +20,7 @@ from digest.config.email_settings import CallToAction, Disclaimer, EmailSettings
 from digest.config.loading import load_config, parse_config, resolve_config_path
 from digest.config.push import Push
 from digest.config.root import Config
-from digest.config.secrets import PLACEHOLDER_SECRETS, Secrets, load_secrets, reveal
+from digest.config.secrets import Secrets, load_secrets, reveal
 from digest.config.sections import (
     Database,
     Desk,
@@ -37,7 +37,6 @@ from digest.config.transport import OutboxSettings, SendGridSettings, SmtpSettin
 
 __all__ = [
     "ALERT_KINDS",
-    "PLACEHOLDER_SECRETS",
     "SUPPORTED_LOCALES",
     "Alerts",
     "CallToAction",

@@ -8,8 +8,6 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from digest.config.base import ConfigError
 
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "xxx", "todo", "your-key-here"}
-
 
 class Secrets(BaseModel):
     """Secrets, from the environment only; typed so repr, str, logs and dumps show ``**********``.
