@@ -295,6 +295,13 @@ def subscriber_by_email(conn: Connection, email: str) -> SubscriberRecord | None
     return _record(conn, row) if row else None
 
 
+def subscriber_id_for_email(conn: Connection, email: str) -> int | None:
+    """The id of the subscriber with this (already normalised) address, if any."""
+    return conn.execute(
+        select(SubscriberRow.id).where(SubscriberRow.email == email)
+    ).scalar_one_or_none()
+
+
 def subscriber_by_id(conn: Connection, subscriber_id: int) -> SubscriberRecord | None:
     """The subscriber with this id, if any."""
     row = conn.execute(select(SubscriberRow).where(SubscriberRow.id == subscriber_id)).first()
