@@ -2,6 +2,8 @@
 
 ``digest.schedule`` is the public face; the modules here are small and single-purpose:
 ``cron`` parses expressions, ``timing`` turns them into instants (daylight saving included),
-``plan`` decides what a due time needs, ``runner`` carries decisions out against the database,
-``trigger`` and ``service`` connect all of that to APScheduler.
+``plan`` decides what a due time needs, ``due`` reads which due times still need one,
+``runner`` carries decisions out against the database (``recording`` stores them,
+``outcomes`` reads a send's result as one), ``trigger`` and ``service`` connect all of that
+to APScheduler.
 """

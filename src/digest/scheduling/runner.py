@@ -3,6 +3,9 @@
 Everything here is safe to run in several processes at once: the editions table's unique
 (segment, date) picks one edition, the send ledger's batch claims share the sending, and
 settled decisions are written under ``decision_lock`` so each is recorded once.
+
+The pieces it puts together live beside it: ``due`` finds the due times that need a decision,
+``recording`` stores each decision once, ``outcomes`` reads a send's result as an outcome.
 """
 
 from __future__ import annotations
@@ -12,86 +15,28 @@ import os
 import socket
 import threading
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from digest.alerts import AlertKind, post_quietly, raise_alert
+from digest.alerts import post_quietly
 from digest.app import App
 from digest.config import Segment
 from digest.log_context import log_context
+from digest.scheduling.due import MAX_LOOKBACK as MAX_LOOKBACK  # re-exported
+from digest.scheduling.due import due_plans
 from digest.scheduling.freshness import stale_sources
-from digest.scheduling.plan import effective_grace, plan_due_runs
-from digest.scheduling.timing import due_times, previous_run_time
+from digest.scheduling.outcomes import describe_error, log_extra, send_outcome
+from digest.scheduling.recording import DecisionRecorder
 from digest.scheduling.values import PlannedRun, ScheduleRun
 from digest.store.editions import edition_for
-from digest.store.schedule_runs import (
-    decision_lock,
-    last_run,
-    latest_settled_due,
-    record_run,
-    sent_run_for_date,
-    settled_due_times,
-    settled_run_for,
-)
+from digest.store.schedule_runs import settled_run_for
 
 log = logging.getLogger("digest.schedule")
-
-# How far back the scheduler looks for due times it has not settled yet.
-MAX_LOOKBACK = timedelta(days=31)
 
 
 def host_id() -> str:
     """This process as recorded in schedule_runs.host: hostname and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"[:200]
-
-
-def _describe_error(exc: BaseException) -> str:
-    from digest.send.errors import SendAborted
-
-    if isinstance(exc, SendAborted):
-        return _describe_abort(exc)
-    text = str(exc).strip() or repr(exc)
-    return f"{type(exc).__name__}: {text}"
-
-
-def _describe_abort(exc: Any) -> str:
-    """A stopped send (SendAborted): why, and that the rest waits in the ledger."""
-    pending = exc.report.pending
-    if exc.outage:
-        return (
-            f"provider unavailable: {exc.reason}; {pending} recipient(s) still pending "
-            "(none failed for it): the next run resumes them"
-        )
-    return (
-        f"provider refused the send: {exc.reason}; {pending} recipient(s) still pending: "
-        "fix the cause, the next run resumes them"
-    )
-
-
-def _send_outcome(report: Any) -> tuple[str | None, str]:
-    """(outcome, summary) of a dispatcher SendReport; None while others still hold batches."""
-    summary = (
-        f"{report.recipients} recipient(s): {report.sent} sent, {report.failed} failed, "
-        f"{report.suppressed} suppressed"
-    )
-    if report.complete:
-        return "sent", summary
-    if report.unknown:
-        return "failed", (
-            f"{summary}, {report.unknown} unknown (the provider may or may not have them; "
-            "check, then `digest send --retry-unknown`)"
-        )
-    if report.held and report.pending == report.held and not report.in_flight:
-        when = f" from {report.next_due.isoformat()}" if report.next_due else ""
-        return "sent", f"{summary}; {report.held} held for local delivery time{when}"
-    if report.in_flight:
-        return None, f"{summary}; {report.in_flight} being sent by another worker"
-    return "failed", f"{summary}; {report.pending} still pending"
-
-
-def _context(segment: str, edition_date: date) -> dict[str, str]:
-    """The fields a log line carries for one segment's edition (digest.logging_setup)."""
-    return {"segment": segment, "edition_date": edition_date.isoformat()}
 
 
 class ScheduleRunner:
@@ -103,6 +48,7 @@ class ScheduleRunner:
         self._ingest_lock = threading.Lock()
         self._segment_locks = {s.name: threading.Lock() for s in app.config.segments}
         self._worker_id: str | None = None
+        self._decisions = DecisionRecorder(app, self.host)
 
     @property
     def worker_id(self) -> str:
@@ -132,108 +78,14 @@ class ScheduleRunner:
             try:
                 report = ingest_sources(self.app)
             except Exception as exc:  # a failed ingest must not stop the edition
-                log.error("ingest failed: %s", _describe_error(exc))
-                return f"ingest failed ({_describe_error(exc)}); built from stored content"
+                log.error("ingest failed: %s", describe_error(exc))
+                return f"ingest failed ({describe_error(exc)}); built from stored content"
             log.info("ingest done: %s", "; ".join(format_report(report)))
             with self.app.engine.connect() as conn:
                 still = stale_sources(conn, sources, now - interval)
             if still:
                 return f"sources not refreshed: {', '.join(still)}"
             return None
-
-    # -- recording -------------------------------------------------------------------------
-
-    def _record(
-        self, plan: PlannedRun, outcome: str, reason: str | None, *, alert: bool = True
-    ) -> ScheduleRun:
-        """Store the decision; a missed or failed one raises an alert unless ``alert`` is off
-        (the send use case has raised it already)."""
-        run = ScheduleRun(
-            segment=plan.segment,
-            edition_date=plan.edition_date,
-            due_at=plan.due_at,
-            ran_at=self.app.clock(),
-            outcome=outcome,
-            reason=reason,
-            host=self.host,
-        )
-        with decision_lock(self.app.engine) as conn:
-            if outcome in ("failed", "held"):
-                previous = last_run(conn, plan.segment)
-                if (
-                    previous is not None
-                    and previous.due_at == plan.due_at
-                    and previous.outcome == "failed"
-                    and previous.reason == reason
-                ):
-                    return previous  # the same failure again: keep the log readable
-            stored = record_run(conn, run)
-            fresh = stored.host == self.host and stored.ran_at == run.ran_at
-            if fresh and alert and outcome in ("missed", "failed"):
-                self._alert(conn, plan, outcome, reason)
-        if fresh and alert and outcome in ("missed", "failed"):
-            post_quietly(self.app)
-        if fresh:
-            level = logging.WARNING if outcome in ("missed", "failed") else logging.INFO
-            log.log(
-                level,
-                "%s %s (due %s): %s%s",
-                plan.segment,
-                plan.edition_date,
-                plan.due_at.isoformat(),
-                outcome,
-                f" — {reason}" if reason else "",
-                extra=_context(plan.segment, plan.edition_date),
-            )
-        return stored
-
-    def _alert(self, conn: Any, plan: PlannedRun, outcome: str, reason: str | None) -> None:
-        kind = AlertKind.MISSED if outcome == "missed" else AlertKind.FAILED
-        edition = edition_for(conn, plan.segment, plan.edition_date)
-        what = "was missed" if outcome == "missed" else "failed"
-        raise_alert(
-            conn,
-            kind,
-            segment=plan.segment,
-            edition_date=plan.edition_date,
-            message=f"the run due at {plan.due_at.isoformat()} {what}: {reason or 'no reason'}",
-            now=self.app.clock(),
-            edition_id=edition.id if edition is not None else None,
-        )
-
-    def _unrecorded(self, plan: PlannedRun, outcome: str, reason: str) -> ScheduleRun:
-        """A result that is not a decision (yet): returned to the caller, not stored."""
-        return ScheduleRun(
-            segment=plan.segment,
-            edition_date=plan.edition_date,
-            due_at=plan.due_at,
-            ran_at=self.app.clock(),
-            outcome=outcome,
-            reason=reason,
-            host=self.host,
-        )
-
-    def _settled_by_edition(self, plan: PlannedRun) -> ScheduleRun | None:
-        """Record and return the decision an already finished edition implies, if any."""
-        with self.app.engine.connect() as conn:
-            edition = edition_for(conn, plan.segment, plan.edition_date)
-            earlier = sent_run_for_date(conn, plan.segment, plan.edition_date)
-        if edition is None:
-            return None
-        if edition.status == "sent":
-            if earlier is not None and earlier.due_at != plan.due_at:
-                return self._record(
-                    plan,
-                    "skipped",
-                    f"edition {plan.edition_date} was already sent by the run due at "
-                    f"{earlier.due_at.isoformat()} (one edition per segment and day)",
-                )
-            return self._record(plan, "sent", "edition was already sent")
-        if edition.status == "skipped":
-            return self._record(plan, "skipped", edition.skip_reason or "edition was skipped")
-        if edition.status == "cancelled":
-            return self._record(plan, "skipped", "edition was cancelled by an editor")
-        return None
 
     # -- carrying out a plan ---------------------------------------------------------------
 
@@ -252,7 +104,7 @@ class ScheduleRunner:
                 done = settled_run_for(conn, plan.segment, plan.due_at)
             if done is not None:
                 return done
-            settled = self._settled_by_edition(plan)
+            settled = self._decisions.settled_by_edition(plan)
             if settled is not None:
                 return settled
             note: str | None = None
@@ -266,7 +118,7 @@ class ScheduleRunner:
                     self.app, plan.segment, plan.edition_date, actor="scheduler"
                 )
                 if edition.status in ("skipped", "cancelled"):
-                    settled = self._settled_by_edition(plan)
+                    settled = self._decisions.settled_by_edition(plan)
                     if settled is not None:
                         return settled
                 report = send_edition(
@@ -281,25 +133,25 @@ class ScheduleRunner:
                 return self._hold(plan)
             except NotSendable as exc:
                 if edition.status == "paused":
-                    return self._unrecorded(plan, "paused", str(exc))
+                    return self._decisions.unrecorded(plan, "paused", str(exc))
                 if edition.status == "held":
                     return self._hold(plan)
-                settled = self._settled_by_edition(plan)
+                settled = self._decisions.settled_by_edition(plan)
                 if settled is not None:
                     return settled
-                return self._record(plan, "failed", _describe_error(exc))
+                return self._decisions.record(plan, "failed", describe_error(exc))
             except SendAborted as exc:  # expected (no traceback); the edition stays sending
                 # the send use case raised the outage or refusal alert itself
-                return self._record(plan, "failed", _describe_error(exc), alert=False)
+                return self._decisions.record(plan, "failed", describe_error(exc), alert=False)
             except Exception as exc:  # recorded and retried while within the grace
                 log.exception(
                     "%s %s: run failed",
                     plan.segment,
                     plan.edition_date,
-                    extra=_context(plan.segment, plan.edition_date),
+                    extra=log_extra(plan.segment, plan.edition_date),
                 )
-                return self._record(plan, "failed", _describe_error(exc))
-            outcome, summary = _send_outcome(report)
+                return self._decisions.record(plan, "failed", describe_error(exc))
+            outcome, summary = send_outcome(report)
             if note:
                 summary = f"{summary}; {note}"
             if outcome is None:
@@ -308,10 +160,10 @@ class ScheduleRunner:
                     plan.segment,
                     plan.edition_date,
                     summary,
-                    extra=_context(plan.segment, plan.edition_date),
+                    extra=log_extra(plan.segment, plan.edition_date),
                 )
-                return self._unrecorded(plan, "sending", summary)
-            return self._record(plan, outcome, summary)
+                return self._decisions.unrecorded(plan, "sending", summary)
+            return self._decisions.record(plan, outcome, summary)
 
     def _hold(self, plan: PlannedRun) -> ScheduleRun:
         """Hold an edition whose required approval is missing; recorded, retried while in grace
@@ -324,7 +176,7 @@ class ScheduleRunner:
         with self.app.engine.connect() as conn:
             edition = edition_for(conn, plan.segment, plan.edition_date)
         reason = held_reason(self.app, edition) if edition is not None else None
-        return self._record(plan, "held", reason or "approval required and missing")
+        return self._decisions.record(plan, "held", reason or "approval required and missing")
 
     def miss(self, plan: PlannedRun, *, edition_in_use: bool = False) -> ScheduleRun:
         """Record a due time that cannot run any more; a send already begun is resumed."""
@@ -339,7 +191,7 @@ class ScheduleRunner:
                 edition = edition_for(conn, plan.segment, plan.edition_date)
             if done is not None:
                 return done
-            settled = self._settled_by_edition(plan)
+            settled = self._decisions.settled_by_edition(plan)
             if settled is not None:
                 return settled
         if edition is not None and edition.status == "sending":
@@ -359,10 +211,11 @@ class ScheduleRunner:
                     "%s %s: cannot mark skipped",
                     plan.segment,
                     plan.edition_date,
-                    extra=_context(plan.segment, plan.edition_date),
+                    extra=log_extra(plan.segment, plan.edition_date),
                 )
-                return self._record(plan, "failed", f"recording the miss: {_describe_error(exc)}")
-        return self._record(plan, "missed", plan.reason)
+                reason = f"recording the miss: {describe_error(exc)}"
+                return self._decisions.record(plan, "failed", reason)
+        return self._decisions.record(plan, "missed", plan.reason)
 
     def resume_open_sends(self) -> list[ScheduleRun]:
         """Resume recent editions left in 'sending' (held batches, a crashed sender).
@@ -406,22 +259,22 @@ class ScheduleRunner:
                     resume_paused=False,
                 )
             except Exception as exc:
-                reason = _describe_error(exc)
+                reason = describe_error(exc)
                 log.error(
                     "%s %s: resuming the send failed: %s",
                     segment,
                     edition_date,
                     reason,
-                    extra=_context(segment, edition_date),
+                    extra=log_extra(segment, edition_date),
                 )
                 return "failed", f"resuming the send failed: {reason}"
-        _, summary = _send_outcome(report)
+        _, summary = send_outcome(report)
         log.info(
             "%s %s: resumed send: %s",
             segment,
             edition_date,
             summary,
-            extra=_context(segment, edition_date),
+            extra=log_extra(segment, edition_date),
         )
         return "resumed", summary
 
@@ -445,35 +298,11 @@ class ScheduleRunner:
 
     # -- deciding --------------------------------------------------------------------------
 
+    # -- deciding --------------------------------------------------------------------------
+
     def plan(self, segment: Segment, now: datetime) -> list[PlannedRun]:
         """What the segment's unsettled due times up to ``now`` need."""
-        grace = effective_grace(self.app.config.scheduler.misfire_grace_minutes)
-        with self.app.engine.connect() as conn:
-            latest = latest_settled_due(conn, segment.name)
-            if latest is None:
-                # a due time recorded but never settled (failed, held) is still open
-                recorded = last_run(conn, segment.name)
-                if recorded is not None:
-                    latest = recorded.due_at - timedelta(microseconds=1)
-            if latest is None:
-                # Never decided before: only the newest due time, and only while within
-                # grace; anything older came before this scheduler existed, not a miss.
-                newest = previous_run_time(segment, now)
-                in_grace = newest is not None and now - newest <= grace
-                since = newest - timedelta(microseconds=1) if newest and in_grace else now
-            else:
-                since = latest
-            since = max(since, now - MAX_LOOKBACK)
-            settled = settled_due_times(conn, segment.name, since)
-        due = due_times(segment, since, now)
-        return plan_due_runs(
-            segment,
-            due,
-            settled=settled,
-            now=now,
-            grace=grace,
-            coalesce=self.app.config.scheduler.coalesce,
-        )
+        return due_plans(self.app, segment, now)
 
     def catch_up(
         self, segments: Iterable[str] | None = None, *, allow_run: bool = True
