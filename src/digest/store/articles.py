@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Table,
     and_,
     bindparam,
     func,
@@ -28,10 +27,10 @@ from sqlalchemy import (
 
 from digest.models import Article
 from digest.store.db import upsert_insert
-from digest.store.schema import ArticleRow
+from digest.store.schema import ArticleRow, table_of
 
 LOOKUP_CHUNK = 900  # bound parameters per IN (...) lookup; safe on every SQLite build
-_TABLE: Table = ArticleRow.__table__  # type: ignore[assignment]
+_TABLE = table_of(ArticleRow)
 _ARTICLE_COLUMNS = (
     ArticleRow.id,
     ArticleRow.uid,

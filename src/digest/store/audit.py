@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from digest.store.schema import AuditRow
+from digest.store.schema import AuditRow, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,9 @@ def append_audit(
 ) -> None:
     """Record one action in the caller's transaction (it stands or falls with the change)."""
     conn.execute(
-        AuditRow.__table__.insert().values(
+        table_of(AuditRow)
+        .insert()
+        .values(
             at=at,
             actor=actor[:400],
             action=action,

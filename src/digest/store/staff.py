@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select, update
 
-from digest.store.schema import SignInFailureRow, StaffSessionRow, StaffUserRow
+from digest.store.schema import SignInFailureRow, StaffSessionRow, StaffUserRow, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,8 @@ def count_staff_with_role(conn: Connection, role: str) -> int:
 def insert_staff(conn: Connection, email: str, role: str, password_hash: str, now: datetime) -> int:
     """Add an account; the unique address makes a second insert fail (IntegrityError)."""
     result = conn.execute(
-        StaffUserRow.__table__.insert()
+        table_of(StaffUserRow)
+        .insert()
         .values(email=email, role=role, password_hash=password_hash, created_at=now, updated_at=now)
         .returning(StaffUserRow.id)
     )
@@ -125,7 +126,9 @@ def insert_session(
 ) -> None:
     """Store a new session."""
     conn.execute(
-        StaffSessionRow.__table__.insert().values(
+        table_of(StaffSessionRow)
+        .insert()
+        .values(
             token_hash=token_hash,
             user_id=user_id,
             csrf_token=csrf_token,
@@ -220,7 +223,7 @@ def oldest_failure(
 
 def record_failure(conn: Connection, email: str, client: str, now: datetime) -> None:
     """Count one failed sign-in."""
-    conn.execute(SignInFailureRow.__table__.insert().values(email=email, client=client, at=now))
+    conn.execute(table_of(SignInFailureRow).insert().values(email=email, client=client, at=now))
 
 
 def forget_failures(conn: Connection, before: datetime, *, email: str | None = None) -> int:

@@ -14,7 +14,7 @@ checks that the migrations produce exactly these tables.
 
 from __future__ import annotations
 
-from digest.store.schema.base import Base, BigId, UTCDateTime
+from digest.store.schema.base import Base, BigId, UTCDateTime, table_of
 from digest.store.schema.content import (
     ArticleRow,
     EditionHistoryRow,
@@ -97,4 +97,5 @@ __all__ = [
     "SuppressionRow",
     "UTCDateTime",
     "metadata",
+    "table_of",
 ]
