@@ -119,13 +119,14 @@ class WebPushSender:
         if not plan:
             return
         segment = self.app.config.segment(edition.segment)
-        due_at = None
+        due_at: Callable[[str], datetime | None] | None = None
         if segment.local_time_delivery:
 
-            def due_at(tz: str) -> datetime | None:  # type: ignore[misc]
+            def local_due_at(tz: str) -> datetime | None:
                 at = local_due_time(segment, edition.edition_date, tz)
                 return at if at > now else None
 
+            due_at = local_due_at
         planned = ledger.plan_push(
             conn, edition.id, segment.name, planned_by=self.worker, now=now, due_at=due_at
         )

@@ -36,11 +36,12 @@ def plan_push(
     *,
     planned_by: str,
     now: datetime,
-    due_at: Callable[[str], datetime] | None = None,
+    due_at: Callable[[str], datetime | None] | None = None,
 ) -> int | None:
     """Write the edition's push ledger once: a pending row per subscription of the segment.
 
-    ``due_at(timezone)`` gives each timezone's delivery time (local-time delivery).
+    ``due_at(timezone)`` gives each timezone's delivery time (local-time delivery), None
+    when it is due at once.
     Returns how many rows were planned, or None when the ledger was planned before.
     """
     won = conn.execute(
@@ -77,7 +78,7 @@ def plan_push(
 
 
 def _schedule_local_times(
-    conn: Connection, edition_id: int, due_at: Callable[[str], datetime]
+    conn: Connection, edition_id: int, due_at: Callable[[str], datetime | None]
 ) -> None:
     zones = conn.execute(
         select(PushSubscriptionRow.timezone)

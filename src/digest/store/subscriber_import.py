@@ -24,7 +24,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import BindParameter, Connection, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from digest.store.schema import UTCDateTime
@@ -81,7 +81,7 @@ def import_staged_rows(
         _classify(conn, pg)
         _update_changed(conn, pg, now)
         new = (_insert_new_pg if pg else _insert_new_sqlite)(conn, now, source)
-        counts = dict(
+        counts: dict[int, int] = dict(
             conn.exec_driver_sql(
                 f"SELECT state, count(*) FROM {STAGING} WHERE state IS NOT NULL GROUP BY state"
             ).all()
@@ -219,13 +219,20 @@ _NEW_SUBSCRIBERS = (
 )
 
 
+def _now_and_source(
+    now: datetime, source: str
+) -> tuple[BindParameter[datetime], BindParameter[str]]:
+    """The :now and :source parameters of the statements adding new subscribers."""
+    return bindparam("now", now, type_=UTCDateTime), bindparam("source", source[:100])
+
+
 def _insert_new_pg(conn: Connection, now: datetime, source: str) -> int:
     """New subscribers, their segments and consents in one statement; how many were new.
 
     A plain INSERT first (no per-row conflict check); only if a concurrent writer added one
     of the addresses meanwhile is it run again skipping those.
     """
-    params = (bindparam("now", now, type_=UTCDateTime), bindparam("source", source[:100]))
+    params = _now_and_source(now, source)
     insert = _NEW_SUBSCRIBERS.format(topics="topics::json", empty="'{}'::json")
 
     def run(conflicts: str) -> int:
@@ -253,7 +260,7 @@ def _insert_new_pg(conn: Connection, now: datetime, source: str) -> int:
 
 def _insert_new_sqlite(conn: Connection, now: datetime, source: str) -> int:
     """New subscribers, then their segments and consents (matched back by address)."""
-    params = (bindparam("now", now, type_=UTCDateTime), bindparam("source", source[:100]))
+    params = _now_and_source(now, source)
     conn.execute(
         text(
             _NEW_SUBSCRIBERS.format(topics="topics", empty="'{}'")
