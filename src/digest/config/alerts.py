@@ -9,7 +9,8 @@ from pydantic import Field, field_validator
 
 from digest.config.base import _Strict
 
-ALERT_KINDS = ("held", "missed", "failed", "outage")
+AlertKindName = Literal["held", "missed", "failed", "outage"]
+ALERT_KINDS: tuple[AlertKindName, ...] = ("held", "missed", "failed", "outage")
 _ENV_REF = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -18,9 +19,7 @@ class Alerts(_Strict):
 
     # each an Apprise URL; credentials and tokens as ${ENV_VAR}, filled from the environment
     apprise_urls: list[str] = Field(default_factory=list)
-    kinds: list[Literal["held", "missed", "failed", "outage"]] = Field(
-        default_factory=lambda: list(ALERT_KINDS)
-    )
+    kinds: list[AlertKindName] = Field(default_factory=lambda: list(ALERT_KINDS))
     post_within_hours: float = Field(default=24, gt=0)  # older alerts are shown, not posted
     show_days: int = Field(default=7, ge=1, le=90)  # how long status and the console show one
     max_post_attempts: int = Field(default=5, ge=1)

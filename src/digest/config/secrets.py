@@ -64,4 +64,4 @@ def load_secrets() -> Secrets:
             load_vapid(values["vapid_private_key"])
         except VapidKeyError as exc:
             raise ConfigError(f"DIGEST_VAPID_PRIVATE_KEY: {exc}") from None
-    return Secrets(**values)
+    return Secrets.model_validate(values)

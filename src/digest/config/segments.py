@@ -10,6 +10,12 @@ from pydantic import Field, field_validator, model_validator
 
 from digest.config.base import SUPPORTED_LOCALES, LocalisedText, _check_localised, _Strict, text_in
 
+ChannelName = Literal["email", "webpush", "apprise"]
+
+
+def _email_only() -> list[ChannelName]:
+    return ["email"]
+
 
 def _check_timezone(v: str) -> str:
     try:
@@ -83,9 +89,7 @@ class Segment(_Strict):
         return (self.locale, *(x for x in SUPPORTED_LOCALES if x != self.locale))
 
     # the channels an edition of this segment goes out on, and the Apprise URLs it is posted to
-    channels: list[Literal["email", "webpush", "apprise"]] = Field(
-        default_factory=lambda: ["email"], min_length=1
-    )
+    channels: list[ChannelName] = Field(default_factory=_email_only, min_length=1)
     apprise_urls: list[str] = Field(default_factory=list)
     # the editors' desk: is an editor's approval needed, by when, and what if it is missing
     approval: Literal["none", "required"] = "none"
