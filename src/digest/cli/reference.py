@@ -76,7 +76,9 @@ def _section(cmd: click.Command, ctx: click.Context, level: str) -> list[str]:
 def command_reference(root: click.Group | None = None) -> str:
     """The reference of every command, in Markdown, from the root group down."""
     if root is None:
-        from digest.cli import cli as root
+        from digest.cli import cli
+
+        root = cli
     ctx = click.Context(root, info_name="digest")
     lines = _section(root, ctx, "###")
     for cmd, sub in _commands(root, ctx):

@@ -8,6 +8,7 @@ The value stored is always the IANA name; the server still checks any submitted 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -24,7 +25,7 @@ UTC_LABEL = N_("Coordinated Universal Time")
 def _place_zones() -> tuple[tuple[str, str], ...]:
     """(IANA zone, ISO country) for every zone CLDR places in a country and tzdata knows."""
     known = available_timezones()
-    territories: dict[str, str] = get_global("zone_territories")
+    territories: Mapping[str, str] = get_global("zone_territories")
     return tuple(
         (zone, country)
         for zone, country in territories.items()
@@ -60,7 +61,7 @@ def choices_with(locale: str, current: str | None) -> tuple[tuple[str, str], ...
 def browser_aliases_json() -> str:
     """Old names a browser may report (``Asia/Calcutta``) -> the listed zone, as JSON."""
     listed = {zone for zone, _ in _place_zones()} | {"UTC"}
-    aliases: dict[str, str] = get_global("zone_aliases")
+    aliases: Mapping[str, str] = get_global("zone_aliases")
     extra = {"Etc/UTC": "UTC", "Etc/GMT": "UTC", "GMT": "UTC", "Etc/Universal": "UTC"}
     table = {old: new for old, new in {**aliases, **extra}.items() if new in listed}
     return json.dumps(table, separators=(",", ":"), sort_keys=True)

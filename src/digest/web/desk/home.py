@@ -3,7 +3,7 @@ the inert links of test sends and previews (``/desk/test-link``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Request
@@ -38,7 +38,7 @@ def _chosen_zone(request: Request) -> str | None:
     return name
 
 
-def _home_values(request: Request, zone: str) -> dict[str, object]:
+def _home_values(request: Request, zone: str) -> dict[str, Any]:
     ctx = desk_context(request)
     locale = desk_locale(request)
     t = DeskText(locale)

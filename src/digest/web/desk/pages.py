@@ -77,6 +77,10 @@ class DeskText:
         text = str(translations(self.locale).ngettext(singular, plural, n))
         return text % {"num": n, **values}
 
+    def name(self, names: Mapping[str, str], key: str) -> str:
+        """The translated name ``names`` gives ``key``; ``key`` itself when it has none."""
+        return self(names.get(key, key))
+
 
 @lru_cache(maxsize=8)
 def environment(locale: str) -> Environment:
@@ -114,7 +118,7 @@ class DeskPages:
         pub = self._config.publication
         t = DeskText(locale)
         base = {
-            "role_name": lambda role: t(ROLE_NAMES.get(role, role)),
+            "role_name": lambda role: t.name(ROLE_NAMES, role),
             "action_name": lambda action: (
                 t(ACTION_NAMES[action]) if action in ACTION_NAMES else action
             ),

@@ -83,7 +83,7 @@ def page(
         headers=CONSOLE_HEADERS,
         staff=staff,
         csrf_token=staff.csrf_token,
-        state_name=lambda s: DeskText(desk_locale(request))(STATE_NAMES.get(s, s)),
+        state_name=lambda s: DeskText(desk_locale(request)).name(STATE_NAMES, s),
         state_tone=lambda s: STATE_TONE.get(s, "plain"),
         **values,
     )
