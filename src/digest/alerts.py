@@ -211,8 +211,11 @@ def acknowledge(app: App, alert_id: int, *, actor: str) -> AlertView:
 class Channel(Protocol):
     """One place alerts go: a stable fingerprint, a printable name without secrets, a post."""
 
-    fingerprint: str
-    name: str
+    @property
+    def fingerprint(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
     def post(self, title: str, body: str) -> bool: ...
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
@@ -94,14 +94,8 @@ def archive_index(app: App) -> list[SegmentArchive]:
     for segment in app.config.segments:
         found = segment_archive(app, segment.name)
         if found is not None:
-            out.append(
-                SegmentArchive(**{**_fields(found), "entries": found.entries[:INDEX_PER_SEGMENT]})
-            )
+            out.append(replace(found, entries=found.entries[:INDEX_PER_SEGMENT]))
     return out
-
-
-def _fields(value: SegmentArchive) -> dict[str, object]:
-    return {name: getattr(value, name) for name in SegmentArchive.__slots__}
 
 
 def edition_nav(app: App, segment: str, day: date) -> EditionNav:

@@ -155,6 +155,7 @@ def edition_view(app: App, segment_name: str, edition_date: date) -> EditionView
         state = editorial_state(conn, stored.id) if stored and stored.id else None
         overrides = overrides_of(conn, stored.id) if stored and stored.id else Overrides()
         base = stored or _blank(segment, edition_date, now)
+        left_out: tuple[tuple[ScoredArticle, str], ...]
         if base.status in FROZEN or base.status in DONE:
             edition = frozen_edition(base, state)
             articles, inp = rank_input(app, segment, edition_date, edition.cutoff_at)

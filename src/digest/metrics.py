@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from digest.app import App
 
 log = logging.getLogger("digest.metrics")
+
+Labels = TypeVar("Labels", bound=tuple[str, ...])  # one value per label of a family
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # the classic text format every Prometheus reads
 OPEN_EDITION_STATES = ("draft", "approved", "held", "sending", "paused")
@@ -168,7 +170,7 @@ class DatabaseCollector(Collector):
 
 
 def _family(
-    kind: Any, name: str, doc: str, labels: list[str], values: dict[tuple[str, ...], int]
+    kind: Any, name: str, doc: str, labels: list[str], values: Mapping[Labels, int]
 ) -> Metric:
     family = kind(name, doc, labels=labels)
     for key, value in sorted(values.items()):
@@ -250,7 +252,7 @@ def _open_editions(conn: Any) -> dict[tuple[str, str], int]:
     return {(str(s), str(st)): int(n) for s, st, n in rows}
 
 
-def _open_alerts(app: App, conn: Any, now: Any) -> dict[tuple[str, ...], int]:
+def _open_alerts(app: App, conn: Any, now: Any) -> dict[tuple[str], int]:
     from digest.alerts import AlertKind, alert_view
     from digest.store.alerts import alerts_since
 
