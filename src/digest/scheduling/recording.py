@@ -30,15 +30,7 @@ class DecisionRecorder:
     ) -> ScheduleRun:
         """Store the decision; a missed or failed one raises an alert unless ``alert`` is off
         (the send use case has raised it already)."""
-        run = ScheduleRun(
-            segment=plan.segment,
-            edition_date=plan.edition_date,
-            due_at=plan.due_at,
-            ran_at=self.app.clock(),
-            outcome=outcome,
-            reason=reason,
-            host=self.host,
-        )
+        run = self.unrecorded(plan, outcome, reason)
         with decision_lock(self.app.engine) as conn:
             if outcome in ("failed", "held"):
                 previous = last_run(conn, plan.segment)
@@ -83,7 +75,7 @@ class DecisionRecorder:
             edition_id=edition.id if edition is not None else None,
         )
 
-    def unrecorded(self, plan: PlannedRun, outcome: str, reason: str) -> ScheduleRun:
+    def unrecorded(self, plan: PlannedRun, outcome: str, reason: str | None) -> ScheduleRun:
         """A result that is not a decision (yet): returned to the caller, not stored."""
         return ScheduleRun(
             segment=plan.segment,
