@@ -18,8 +18,8 @@ from digest.audit import AuditAction, record_action
 from digest.config import Segment
 from digest.editorial import (
     EditorialError,
+    claim_for_edit,
     compose_now,
-    conflict_error,
     ensure_edition,
     ensure_in,
     frozen_edition,
@@ -33,7 +33,6 @@ from digest.sending import NotSendable
 from digest.snapshot import content_hash, edition_content
 from digest.store.editions import edition_for
 from digest.store.editorial import (
-    claim_edit,
     clear_approval,
     editorial_state,
     overrides_of,
@@ -95,10 +94,7 @@ def approve_edition(
     with app.engine.begin() as conn:
         edition = ensure_in(app, conn, segment, edition_date, actor=actor)
         assert edition.id is not None
-        if not claim_edit(conn, edition.id, expected_version, actor, now):
-            raise conflict_error(editorial_state(conn, edition.id))
-        state = editorial_state(conn, edition.id)
-        assert state is not None
+        state = claim_for_edit(conn, edition.id, expected_version, actor, now)
         status = EditionState(state.status)
         if status is EditionState.APPROVED:
             raise EditorialError(
@@ -167,10 +163,7 @@ def unapprove_edition(
             N_("%(edition)s has no edition yet"), edition=f"{segment_name} {edition_date}"
         )
     with app.engine.begin() as conn:
-        if not claim_edit(conn, edition.id, expected_version, actor, now):
-            raise conflict_error(editorial_state(conn, edition.id))
-        state = editorial_state(conn, edition.id)
-        assert state is not None
+        state = claim_for_edit(conn, edition.id, expected_version, actor, now)
         lifecycle.unapprove(conn, edition.id, actor=actor, now=now, reason="withdrawn")
         clear_approval(conn, edition.id)
         refresh_composition(app, conn, edition, now)

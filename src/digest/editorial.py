@@ -269,6 +269,18 @@ def refresh_composition(
     return composed
 
 
+def claim_for_edit(
+    conn: Connection, edition_id: int, expected_version: int | None, actor: str, now: datetime
+) -> EditorialState:
+    """Take the edition's edit at ``expected_version`` (EditConflict when it changed since)
+    and read its editorial state under that row lock."""
+    if not claim_edit(conn, edition_id, expected_version, actor, now):
+        raise conflict_error(editorial_state(conn, edition_id))
+    state = editorial_state(conn, edition_id)
+    assert state is not None
+    return state
+
+
 Change = Callable[[Connection, Edition, EditorialState], tuple[AuditAction, str | None, Any, Any]]
 
 
@@ -289,10 +301,7 @@ def run_edit(
     with app.engine.begin() as conn:
         edition = ensure_in(app, conn, segment, edition_date, actor=actor)
         assert edition.id is not None
-        if not claim_edit(conn, edition.id, expected_version, actor, now):
-            raise conflict_error(editorial_state(conn, edition.id))
-        before = editorial_state(conn, edition.id)  # read under the edit's row lock
-        assert before is not None
+        before = claim_for_edit(conn, edition.id, expected_version, actor, now)
         status = EditionState(before.status)
         if status not in lifecycle.EDITABLE and status is not EditionState.APPROVED:
             raise EditorialError(
