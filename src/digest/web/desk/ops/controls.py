@@ -52,6 +52,16 @@ def _edition_url(segment: str, day: date) -> str:
     return f"/desk/ops/sends/{segment}/{day.isoformat()}"
 
 
+def _confirmation(
+    request: Request, staff: OpsStaff, segment: str, edition_date: str, template: str
+) -> Response:
+    """The page asking to confirm a control on the edition, with where its send stands."""
+    app = desk_context(request).app
+    seg, day = segment_param(request, segment), date_param(request, edition_date)
+    detail = send_detail(app, seg, day)
+    return page(request, template, staff, detail=detail, number=number)
+
+
 def router() -> APIRouter:
     """Routes of the controls."""
     api = APIRouter()
@@ -69,19 +79,13 @@ def router() -> APIRouter:
     def confirm_retry(
         request: Request, staff: OpsStaff, segment: str, edition_date: str
     ) -> Response:
-        app = desk_context(request).app
-        seg, day = segment_param(request, segment), date_param(request, edition_date)
-        detail = send_detail(app, seg, day)
-        return page(request, "ops/confirm_retry.html", staff, detail=detail, number=number)
+        return _confirmation(request, staff, segment, edition_date, "ops/confirm_retry.html")
 
     @api.get("/desk/ops/sends/{segment}/{edition_date}/cancel")
     def confirm_cancel(
         request: Request, staff: OpsStaff, segment: str, edition_date: str
     ) -> Response:
-        app = desk_context(request).app
-        seg, day = segment_param(request, segment), date_param(request, edition_date)
-        detail = send_detail(app, seg, day)
-        return page(request, "ops/confirm_cancel.html", staff, detail=detail, number=number)
+        return _confirmation(request, staff, segment, edition_date, "ops/confirm_cancel.html")
 
     @api.post("/desk/ops/sends/{segment}/{edition_date}/{control}")
     async def control(
