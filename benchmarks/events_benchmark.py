@@ -37,6 +37,7 @@ from sqlalchemy import text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.procstat import processes  # noqa: E402
 from benchmarks.send_benchmark import drop_database, make_database  # noqa: E402
 from tests.conftest import TEST_SECRET, config_dict  # noqa: E402
 from tests.web.webhook_helpers import Signer  # noqa: E402
@@ -252,25 +253,12 @@ def database_state(url: str) -> tuple[dict[tuple[int, str], int], set[str], int]
 
 def cpu_seconds(root: int) -> dict[str, float]:
     """CPU seconds so far of ``digest serve`` (its process and workers) and of PostgreSQL."""
-    tick = os.sysconf("SC_CLK_TCK")
     out = {"serve": 0.0, "postgres": 0.0}
-    stats: dict[int, tuple[str, int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                raw = fh.read()
-        except OSError:
-            continue
-        name = raw[raw.find("(") + 1 : raw.rfind(")")]
-        fields = raw[raw.rfind(")") + 2 :].split()
-        stats[int(entry)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    for pid, (name, parent, seconds) in stats.items():
-        if pid == root or parent == root:
-            out["serve"] += seconds
-        elif name == "postgres":
-            out["postgres"] += seconds
+    for pid, proc in processes().items():
+        if pid == root or proc.parent == root:
+            out["serve"] += proc.cpu
+        elif proc.name == "postgres":
+            out["postgres"] += proc.cpu
     return out
 
 

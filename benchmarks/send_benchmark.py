@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.procstat import processes  # noqa: E402
 from tests.conftest import TEST_SECRET, config_dict  # noqa: E402
 from tests.fakes.sendgrid_server import VALID_KEY  # noqa: E402
 from tests.send.helpers import EDITION_DATE  # noqa: E402
@@ -181,33 +182,29 @@ class CpuSampler(threading.Thread):
         self._standin = standin_pid
         self._halt = threading.Event()
         self.seconds = {"postgres": 0.0, "stand-in": 0.0}
-        self._tick = os.sysconf("SC_CLK_TCK")
 
-    def _read(self) -> dict[int, tuple[str, int]]:
-        seen: dict[int, tuple[str, int]] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            name = stat[stat.find("(") + 1 : stat.rfind(")")]
-            fields = stat[stat.rfind(")") + 2 :].split()
-            pid = int(entry)
-            kind = "stand-in" if pid == self._standin else "postgres" if name == "postgres" else ""
+    def _read(self) -> dict[int, tuple[str, float]]:
+        """CPU seconds so far of each PostgreSQL process and of the stand-in."""
+        seen: dict[int, tuple[str, float]] = {}
+        for pid, proc in processes().items():
+            kind = (
+                "stand-in"
+                if pid == self._standin
+                else "postgres"
+                if proc.name == "postgres"
+                else ""
+            )
             if kind:
-                seen[pid] = (kind, int(fields[11]) + int(fields[12]))
+                seen[pid] = (kind, proc.cpu)
         return seen
 
     def run(self) -> None:
         last = self._read()
         while not self._halt.wait(0.2):
             now = self._read()
-            for pid, (kind, ticks) in now.items():
-                before = last[pid][1] if pid in last else 0  # a new process: all of it
-                self.seconds[kind] += (ticks - before) / self._tick
+            for pid, (kind, cpu) in now.items():
+                before = last[pid][1] if pid in last else 0.0  # a new process: all of it
+                self.seconds[kind] += cpu - before
             last = now
 
     def stop(self) -> dict[str, float]:
